@@ -1,0 +1,35 @@
+"""skrb: scikit-learn compatible real/bogus classification of transient candidates.
+
+A *stamp set* is an array ``X`` of shape ``(n_samples, 3, H, W)`` (float32) holding the
+search, template and difference cutouts of each candidate, in the order of
+:data:`skrb.PANELS`. Targets are ``1`` for real and ``0`` for bogus.
+
+Sub-packages are imported on first use, so ``import skrb`` stays light (TensorFlow is only
+loaded when a model is needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from skrb._panels import PANELS
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"datasets", "io", "preprocessing", "models", "explain", "metrics", "utils", "cli"}
+_PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline"}
+
+__all__ = ["PANELS", "__version__", *sorted(_PIPELINES), *sorted(_SUBMODULES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"skrb.{name}")
+    if name in _PIPELINES:
+        return getattr(importlib.import_module("skrb.pipeline"), name)
+    raise AttributeError(f"module 'skrb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

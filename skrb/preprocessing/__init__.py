@@ -1,0 +1,5 @@
+"""Transformers that scale stamp sets and stack them into CNN input layouts."""
+
+from skrb.preprocessing._stacker import LAYOUTS, StampStacker
+
+__all__ = ["LAYOUTS", "StampStacker"]
