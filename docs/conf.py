@@ -1,0 +1,98 @@
+"""Sphinx configuration of the skrb documentation.
+
+Build with ``make docs`` (``python -m sphinx -W --keep-going -b html docs docs/_build/html``):
+warnings are errors, the API reference is generated from each sub-package's ``__all__`` (see
+:mod:`_apigen`) and sphinx-gallery executes every ``examples/plot_*.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))  # document (and run the gallery against) this checkout
+sys.path.insert(0, str(DOCS))
+
+# Quiet TensorFlow's C++ start-up chatter; keep oneDNN on (it is the fast CPU path).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Examples and autodoc never need a display.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import _apigen  # noqa: E402
+
+import skrb  # noqa: E402
+
+# -- Project -----------------------------------------------------------------------------------
+project = "skrb"
+author = "The skrb developers"
+copyright = "2026, The skrb developers"
+version = release = skrb.__version__
+
+# -- General -----------------------------------------------------------------------------------
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+default_role = "py:obj"
+nitpicky = False
+
+# autodoc / autosummary: one page per public name, generated from the API index.
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_typehints = "none"  # numpydoc's Parameters section already gives the types
+autodoc_default_options = {"inherited-members": True}
+
+# numpydoc: render numpy-style docstrings and check that every public name has a docstring
+# with an Examples section (the project standard); the inherited scikit-learn / SciKeras
+# methods (fit, get_params, ...) keep their upstream docstrings and are not checked.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+numpydoc_xref_param_type = False
+numpydoc_validation_checks = {"GL08", "EX01"}
+numpydoc_validation_exclude = {
+    r"\.[A-Z]\w*\.\w+$",  # methods and attributes of classes
+    *(rf"^{re.escape(name)}$" for name in _apigen.constants()),  # constants: a one-line docstring
+}
+
+# -- Examples gallery --------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "doc_module": ("skrb",),
+    "backreferences_dir": "generated/backreferences",
+    "remove_config_comments": True,
+    "min_reported_time": 1,
+    "show_memory": False,
+    "matplotlib_animations": False,
+}
+
+# -- HTML --------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skrb {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {"index": [], "auto_examples/index": []}
+html_show_sourcelink = False
+
+
+def setup(app):
+    _apigen.setup(app)
