@@ -21,20 +21,39 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("skrb", "The stamp-set convention and the ready-made pipelines"),
-    ("skrb.datasets", "Data sets: simulated stamp sets and the DES autoScan release"),
-    ("skrb.io", "Readers: ZTF alert packets and FITS stamps"),
-    ("skrb.preprocessing", "Transformers: scaling and stacking stamp sets"),
-    ("skrb.models", "Classifiers: the paper's CNNs, braai, and published checkpoints"),
-    ("skrb.explain", "Explaining: saliency, SHAP and per-panel attribution"),
-    ("skrb.metrics", "Metrics used by surveys"),
-    ("skrb.utils", "Utilities: validation of stamp sets and labels"),
-    ("skrb.cli", "The command line"),
-)
-"""Sub-packages documented, in order, with their section titles."""
+TITLES: dict[str, str] = {
+    "skrb": "The stamp-set convention and the ready-made pipelines",
+    "skrb.datasets": "Data sets: simulated stamp sets and the DES autoScan release",
+    "skrb.io": "Readers: ZTF alert packets and FITS stamps",
+    "skrb.preprocessing": "Transformers: scaling and stacking stamp sets",
+    "skrb.models": "Classifiers: the paper's CNNs, braai, and published checkpoints",
+    "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",
+    "skrb.metrics": "Metrics used by surveys",
+    "skrb.model_selection": "Comparing models",
+    "skrb.report": "Reports",
+    "skrb.utils": "Utilities: validation of stamp sets and labels",
+    "skrb.cli": "The command line",
+}
+"""Section titles, in the order of the page; sub-packages not named here follow, titled by the
+first line of their docstring."""
 
-MODULES: tuple[str, ...] = tuple(name for name, _ in SECTIONS)
+
+def documented_modules() -> list[str]:
+    """The modules with a section: ``skrb`` and every sub-package in ``skrb.__all__``."""
+    import skrb
+
+    subpackages = [f"skrb.{name}" for name in skrb.__all__ if name in skrb._SUBMODULES]
+    known = [name for name in TITLES if name == "skrb" or name in subpackages]
+    return known + sorted(set(subpackages) - set(known))
+
+
+def title_of(module: ModuleType) -> str:
+    """The section title of ``module``."""
+    if module.__name__ in TITLES:
+        return TITLES[module.__name__]
+    summary = (inspect.getdoc(module) or module.__name__).strip().splitlines()[0]
+    return summary.rstrip(".")
+
 
 HEADER = """\
 .. This file is written by docs/_apigen.py from each sub-package's ``__all__`` at every
@@ -135,12 +154,12 @@ def _section(module: ModuleType, title: str) -> str:
 def render_api_reference() -> str:
     """Return the text of ``api.rst`` for the sub-packages present in this checkout."""
     sections = []
-    for name, title in SECTIONS:
+    for name in documented_modules():
         module = import_if_present(name)
         if module is None:
             logger.info("API reference: %s is not in this checkout, left out", name)
             continue
-        sections.append(_section(module, title))
+        sections.append(_section(module, title_of(module)))
     return HEADER + "\n".join(sections)
 
 
@@ -155,7 +174,7 @@ def write_api_reference(app) -> None:
 def constants() -> list[str]:
     """Full names of the documented constants (data), which need no Examples section."""
     names = []
-    for module_name in MODULES:
+    for module_name in documented_modules():
         module = import_if_present(module_name)
         if module is None:
             continue
