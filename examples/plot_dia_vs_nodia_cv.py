@@ -68,7 +68,7 @@ for name, auc in scores.items():
 fig, ax = plt.subplots(figsize=(4.5, 4))
 for fold, pair in enumerate(zip(scores["DIA"], scores["noDIA"], strict=True)):
     ax.plot([0, 1], pair, "o-", color="tab:gray", alpha=0.7, label="one fold" if fold == 0 else "")
-for i, (name, auc) in enumerate(scores.items()):
+for i, auc in enumerate(scores.values()):
     ax.errorbar(i + 0.12, auc.mean(), yerr=auc.std(), fmt="s", color="k", capsize=4)
 ax.set_xticks([0, 1], list(scores))
 ax.set_xlim(-0.4, 1.4)
