@@ -1,10 +1,10 @@
-"""Explain real/bogus classifiers: saliency, SHAP and the per-panel analysis of the paper.
+r"""Explain real/bogus classifiers: saliency, SHAP and the per-panel analysis of the paper.
 
 Every explainer takes a fitted skrb classifier (on its own stacked CNN images) or a Pipeline
 ending in one (on stamp sets; attributions mapped back to the panels, NaN for panels the
 classifier's layout does not use) and returns attributions of the shape of the ``X`` given:
 
-- :func:`gradient_saliency`: the paper's vanilla gradient :math:`|\\partial p / \\partial x|`;
+- :func:`gradient_saliency`: the paper's vanilla gradient :math:`|\partial p / \partial x|`;
 - :func:`smoothgrad`, :func:`integrated_gradients`: less noisy / saturation-free gradients;
 - :func:`shap_values`: SHAP through shap's GradientExplainer or DeepExplainer.
 

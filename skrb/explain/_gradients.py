@@ -1,20 +1,20 @@
-"""Gradient attributions: vanilla gradient saliency, SmoothGrad and Integrated Gradients.
+r"""Gradient attributions: vanilla gradient saliency, SmoothGrad and Integrated Gradients.
 
 All three differentiate the probability of one class (by default the predicted class) with
 respect to the CNN input, batched through one compiled :func:`tf.function` per Keras model.
 
 Notes on saturation, which every gradient method here inherits:
 
-- Softmax saturates: where the model is confident, :math:`p = \\sigma(z)` is flat in the logits
-  (:math:`\\partial p / \\partial z_k = p (\\delta_k - p_k) \\to 0` as :math:`p \\to 1`), so vanilla
+- Softmax saturates: where the model is confident, :math:`p = \sigma(z)` is flat in the logits
+  (:math:`\partial p / \partial z_k = p (\delta_k - p_k) \to 0` as :math:`p \to 1`), so vanilla
   gradients of very confident predictions are small everywhere. Their *relative* pattern (and so
   :func:`~skrb.explain.panel_shares`) stays meaningful, their absolute size does not compare across
   stamps.
-- ReLU units that are off pass no gradient, so a pixel whose contribution is cut by a ReLU gets zero
-  saliency even when it matters at larger amplitude; MaxPool passes gradient to one pixel per window,
-  which gives vanilla maps their speckle.
+- ReLU units that are off pass no gradient, so a pixel whose contribution is cut by a ReLU gets
+  zero saliency even when it matters at larger amplitude; MaxPool passes gradient to one pixel
+  per window, which gives vanilla maps their speckle.
 - Integrated Gradients integrates along a path from a baseline and satisfies completeness (the
-  attributions sum to :math:`p(x) - p(\\text{baseline})`), so it does not suffer from saturation;
+  attributions sum to :math:`p(x) - p(\text{baseline})`), so it does not suffer from saturation;
   SmoothGrad averages the speckle out.
 """
 
@@ -125,7 +125,7 @@ def gradient_saliency(
     batch_size: int = 256,
     verbose: int = 0,
 ) -> np.ndarray:
-    """Vanilla gradient saliency, :math:`|\\partial p_c / \\partial x|` (Simonyan et al. 2014).
+    r"""Vanilla gradient saliency, :math:`|\partial p_c / \partial x|` (Simonyan et al. 2014).
 
     The saliency of Acero-Cuellar et al. (2023): the absolute gradient of the probability of the
     predicted class ``c`` (the softmax maximum) with respect to every input pixel, batched
@@ -145,7 +145,7 @@ def gradient_saliency(
         Class whose probability is differentiated: the predicted class per sample (the
         paper's choice), one label from ``classes_`` (e.g. ``1`` for P(real)) or one per sample.
     absolute : bool, default=True
-        Return :math:`|\\nabla|` (the paper's saliency); ``False`` keeps the sign.
+        Return :math:`|\nabla|` (the paper's saliency); ``False`` keeps the sign.
     batch_size : int, default=256
         Samples per compiled call.
     verbose : int, default=0
@@ -205,7 +205,7 @@ def smoothgrad(
     random_state: Any = None,
     verbose: int = 0,
 ) -> np.ndarray:
-    """SmoothGrad: gradients averaged over noisy copies of the input (Smilkov et al. 2017).
+    r"""SmoothGrad: gradients averaged over noisy copies of the input (Smilkov et al. 2017).
 
     Each image gets ``n_samples`` copies with Gaussian noise of standard deviation
     ``noise_level * (max - min)`` of that image (on the CNN input); the gradient of the class
@@ -226,7 +226,7 @@ def smoothgrad(
     target : "predicted", class label or array-like of labels, default="predicted"
         Class whose probability is differentiated.
     absolute : bool, default=True
-        Average :math:`|\\nabla|` (comparable to :func:`gradient_saliency`); ``False`` averages
+        Average :math:`|\nabla|` (comparable to :func:`gradient_saliency`); ``False`` averages
         the signed gradients (the original SmoothGrad).
     batch_size : int, default=256
         Images per compiled call.
@@ -304,9 +304,9 @@ def integrated_gradients(
     batch_size: int = 256,
     verbose: int = 0,
 ) -> np.ndarray:
-    """Integrated Gradients (Sundararajan et al. 2017), signed.
+    r"""Integrated Gradients (Sundararajan et al. 2017), signed.
 
-    :math:`(x - x_0) \\int_0^1 \\partial p_c(x_0 + \\alpha (x - x_0)) / \\partial x \\, d\\alpha`,
+    :math:`(x - x_0) \int_0^1 \partial p_c(x_0 + \alpha (x - x_0)) / \partial x \, d\alpha`,
     with the integral a midpoint Riemann sum of ``n_steps`` points, for the class ``c`` predicted
     on ``x``. The attributions of a sample sum to :math:`p_c(x) - p_c(x_0)` up to the sum's error
     (completeness), which makes them immune to softmax saturation.

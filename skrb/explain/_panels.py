@@ -77,7 +77,7 @@ def panel_shares(
     panels: Sequence[str] | None = None,
     return_panels: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
-    """Fraction of the total absolute attribution that falls in each panel, per sample.
+    r"""Fraction of the total absolute attribution that falls in each panel, per sample.
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def panel_shares(
     Returns
     -------
     shares : ndarray of shape (n_samples, n_panels)
-        :math:`\\sum_{panel} |a| / \\sum_{reported\\ panels} |a|`; rows sum to 1 (NaN rows, with a
+        :math:`\sum_{panel} |a| / \sum_{reported\ panels} |a|`; rows sum to 1 (NaN rows, with a
         warning, where a sample's attributions are all zero).
     panels : tuple of str
         Column names, only when ``return_panels=True``.
@@ -211,7 +211,7 @@ def outcome_table(
     pos_label: Any = 1,
     statistic: str = "wins",
 ) -> Table:
-    """The paper's table: share of stamps won by each panel, by outcome (true > predicted).
+    """Tabulate the share of stamps won by each panel, by outcome (the paper's table).
 
     Parameters
     ----------

@@ -170,7 +170,8 @@ def plot_outcome_shares(
         for j, p in enumerate(panels):
             values = np.nan_to_num(np.asarray(table[p], dtype=float)) * 100
             ax.bar(x + (j - (len(panels) - 1) / 2) * width, values, width, label=_SHORT[p])
-        ax.set_xticks(x, [f"{o}\n(n={n})" for o, n in zip(table["outcome"], table["n"])])
+        ticks = zip(table["outcome"], table["n"], strict=True)
+        ax.set_xticks(x, [f"{outcome}\n(n={n})" for outcome, n in ticks])
         ax.tick_params(axis="x", labelsize=7)
         ax.set_ylim(0, 100)
         ax.set_ylabel("stamps won by panel (%)")

@@ -32,7 +32,7 @@ def _randomized_model(model: Any, rng: np.random.RandomState) -> Any:
 
 
 def randomized_copy(estimator: Any, random_state: Any = None) -> Any:
-    """A copy of a fitted classifier (or Pipeline) whose Keras model has random weights.
+    """Copy a fitted classifier (or Pipeline), giving its Keras model random weights.
 
     Every kernel is redrawn from a Gaussian with the standard deviation of the trained kernel,
     biases are zeroed; the architecture, the class order and every other fitted attribute (and
@@ -95,7 +95,9 @@ def model_randomization_check(
     random_state: Any = None,
     **method_params: Any,
 ) -> Bunch:
-    """Model-randomisation sanity check (Adebayo et al. 2018): do the maps depend on the weights?
+    """Check that attributions depend on the trained weights (model randomisation test).
+
+    The sanity check of Adebayo et al. (2018).
 
     An attribution method that explains the model must give different maps once the trained
     weights are replaced by random ones. This computes the maps of the trained model and of

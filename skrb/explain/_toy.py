@@ -152,7 +152,7 @@ def make_toy_stamps(
 
 @functools.cache
 def toy_pipeline(layout: str = "dia") -> Pipeline:
-    """A fitted ``Pipeline([("stacker", StampStacker(layout)), ("classifier", ToyClassifier())])``.
+    """Build (once) a fitted ``Pipeline([("stacker", StampStacker(layout)), ("classifier", ...)])``.
 
     Parameters
     ----------
@@ -177,7 +177,7 @@ def toy_pipeline(layout: str = "dia") -> Pipeline:
 
 
 def toy_classifier() -> ToyClassifier:
-    """The fitted classifier of ``toy_pipeline("dia")``: it takes ``(n, 5, 15, 1)`` images.
+    """Return the fitted classifier of ``toy_pipeline("dia")``; it takes ``(n, 5, 15, 1)`` images.
 
     Returns
     -------
