@@ -1,0 +1,13 @@
+"""Reports of model comparisons: metrics JSON/CSV, figures and a Markdown + HTML page."""
+
+from skrb.report._document import Document
+from skrb.report._figures import plot_confusion_matrices, plot_learning_curves, plot_roc_curves
+from skrb.report._writer import write_report
+
+__all__ = [
+    "Document",
+    "plot_confusion_matrices",
+    "plot_learning_curves",
+    "plot_roc_curves",
+    "write_report",
+]
