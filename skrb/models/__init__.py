@@ -11,6 +11,7 @@ Every fitted classifier's ``model_`` maps float32 images to ``(n, 2)`` class pro
 
 from skrb.models._architectures import ARCHITECTURES, build_stamp_cnn
 from skrb.models._base import StampCNNClassifier
+from skrb.models._checkpoint import load_checkpoint
 from skrb.models._classifiers import BraaiClassifier, DIAClassifier, NoDIAClassifier
 from skrb.models._layers import SigmoidToTwoClass
 
@@ -22,4 +23,5 @@ __all__ = [
     "SigmoidToTwoClass",
     "StampCNNClassifier",
     "build_stamp_cnn",
+    "load_checkpoint",
 ]
