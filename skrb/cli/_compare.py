@@ -94,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         cv = args.cv
     elif args.holdout is not None:
         cv = args.holdout
+    overrides = training_overrides(args)
     data = load_dataset(args, default_n_samples=protocol.n_samples)
     _log(args, f"data: {data.description}")
     _log(args, f"protocol: {protocol.summary}")
-    overrides = training_overrides(args)
     estimators = {
         DISPLAY_NAMES[m]: build_pipeline(
             m,

@@ -25,7 +25,7 @@ _OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+_RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([^\s<>=!]+)\s*$")
 
 
 @dataclass
@@ -108,6 +108,10 @@ def parse_label_rule(rule: str, meta: Table) -> tuple[np.ndarray, np.ndarray]:
         values = values.astype(np.float64)
         known &= np.isfinite(values)
     except ValueError:
+        if values.dtype.kind in "biuf":
+            raise CLIError(
+                f"label rule {rule!r}: column {column!r} is numeric but {raw!r} is not a number."
+            ) from None
         threshold = raw.strip("'\"")
     y = _OPERATORS[op](values, threshold).astype(int)
     return y[known], known

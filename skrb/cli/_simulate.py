@@ -44,8 +44,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb simulate``."""
-    from skrb.datasets import make_stamps
-
     out = Path(args.output)
     if out.suffix != ".npz":
         raise CLIError(f"--output must be an .npz file; got {out.name!r}.")
@@ -53,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--n-samples must be at least 1; got {args.n_samples}.")
     if not 0.0 <= args.real_fraction <= 1.0:
         raise CLIError(f"--real-fraction must be in [0, 1]; got {args.real_fraction}.")
+    from skrb.datasets import make_stamps
+
     X, y, meta = make_stamps(
         args.n_samples,
         survey=args.survey,

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.output.endswith(".joblib"):
         raise CLIError(f"--output must be a .joblib file; got {args.output!r}.")
     protocol = PROTOCOLS[args.protocol]
+    overrides = training_overrides(args)
     data = load_dataset(args, default_n_samples=protocol.n_samples)
     counts = np.bincount(data.y.astype(int), minlength=2)
     if counts.min() < 2:
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         protocol,
         random_state=args.random_state,
         verbose=keras_verbosity(args),
-        **training_overrides(args),
+        **overrides,
     )
     try:
         pipeline.fit(data.X, data.y)
