@@ -1,0 +1,100 @@
+"""Training options shared by ``compare`` and ``train``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from skrb.cli._protocols import PROTOCOLS
+
+__all__ = ["add_training_arguments", "keras_verbosity", "training_overrides"]
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--protocol``, ``--epochs``, ``--batch-size``, ``--random-state`` and ``--quiet``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command's parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skrb.cli._options import add_training_arguments
+    >>> parser = argparse.ArgumentParser()
+    >>> add_training_arguments(parser)
+    >>> parser.parse_args(["--epochs", "3"]).protocol
+    'quick'
+    """
+    group = parser.add_argument_group("training")
+    group.add_argument(
+        "--protocol",
+        choices=tuple(PROTOCOLS),
+        default="quick",
+        help="; ".join(p.summary for p in PROTOCOLS.values()),
+    )
+    group.add_argument("--epochs", type=int, metavar="N", help="override the protocol's epochs")
+    group.add_argument(
+        "--batch-size", type=int, metavar="N", help="override the protocol's batch size"
+    )
+    group.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed of the data, the folds and the models (default 0)",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress output, only the results"
+    )
+
+
+def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the classifier parameters the user set explicitly.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+
+    Returns
+    -------
+    overrides : dict
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skrb.cli._options import training_overrides
+    >>> training_overrides(argparse.Namespace(epochs=3, batch_size=None))
+    {'epochs': 3}
+    """
+    from skrb.cli._errors import CLIError
+
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size}
+    for name, value in overrides.items():
+        if value is not None and value < 1:
+            raise CLIError(f"--{name.replace('_', '-')} must be at least 1; got {value}.")
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
+def keras_verbosity(args: argparse.Namespace) -> int:
+    """Return Keras' verbosity: one line per epoch, or silent with ``--quiet``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+
+    Returns
+    -------
+    verbose : int
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skrb.cli._options import keras_verbosity
+    >>> keras_verbosity(argparse.Namespace(quiet=True))
+    0
+    """
+    return 0 if args.quiet else 2
