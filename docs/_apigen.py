@@ -218,10 +218,26 @@ SKLEARN_MACHINERY = re.compile(r"^(get_metadata_routing|set_output|set_\w+_reque
 """Inherited scikit-learn methods for metadata routing and pandas output: documented by
 scikit-learn itself, and their docstrings point at labels of its own user guide."""
 
+FRAMEWORKS = ("keras", "tensorflow", "tf_keras")
+"""Packages whose inherited members (a Keras layer's dozens) are documented upstream, in
+Markdown rather than reStructuredText."""
 
-def skip_sklearn_machinery(app, what, name, obj, skip, options) -> bool | None:
-    """``autodoc-skip-member`` hook: leave scikit-learn's routing/output methods out."""
-    if what == "class" and SKLEARN_MACHINERY.match(name):
+
+def defining_module(obj: object) -> str:
+    """The module that defines ``obj`` (a function, method or property)."""
+    target = obj.fget if isinstance(obj, property) else obj
+    return getattr(target, "__module__", None) or ""
+
+
+def skip_inherited_machinery(app, what, name, obj, skip, options) -> bool | None:
+    """``autodoc-skip-member`` hook: leave out members documented by their own framework.
+
+    scikit-learn's metadata-routing and output methods, and every member a class inherits from
+    Keras or TensorFlow; the scikit-learn API methods (``fit``, ``predict_proba``, ...) stay.
+    """
+    if what != "class":
+        return None
+    if SKLEARN_MACHINERY.match(name) or defining_module(obj).split(".")[0] in FRAMEWORKS:
         return True
     return None
 
@@ -231,4 +247,4 @@ def setup(app: Any) -> None:
     # Before autosummary (priority 500) scans the sources for the pages it generates.
     app.connect("builder-inited", write_api_reference, priority=400)
     app.connect("autodoc-process-docstring", use_source_docstring_for_constants)
-    app.connect("autodoc-skip-member", skip_sklearn_machinery)
+    app.connect("autodoc-skip-member", skip_inherited_machinery)

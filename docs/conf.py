@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import _apigen  # noqa: E402
+import _clihelp  # noqa: E402
 
 import skrb  # noqa: E402
 
@@ -106,3 +107,4 @@ html_show_sourcelink = False
 
 def setup(app):
     _apigen.setup(app)
+    _clihelp.setup(app)
