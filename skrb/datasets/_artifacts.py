@@ -1,4 +1,4 @@
-"""Detector artifacts that appear in one epoch only: cosmic rays, hot pixels, bad columns, chip edges.
+"""One-epoch detector artifacts: cosmic rays, hot pixels, bad columns, chip edges.
 
 These are added to the search exposure after its noise (they are charge the sky did not
 send through the optics, so they are sharper than the PSF); the template, a coadd of many
@@ -164,7 +164,7 @@ def chip_edge(
     distance: np.ndarray,
     glow: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A detector edge crossing the stamp: the outside is masked, the inside edge glows.
+    """Cross the stamp with a detector edge: mask the outside, make the inside edge glow.
 
     Parameters
     ----------

@@ -201,7 +201,7 @@ class _Batch:
         return ft
 
     def observe(self) -> tuple[np.ndarray, np.ndarray]:
-        """The search stamp and the template canvas, with noise and saturation."""
+        """Observe the search stamp and the template canvas, with noise and saturation."""
         rng, p, size = self.rng, self.preset, self.size
         sky = self.scene_ft()
         new = point_sources_ft(self.tx[:, None], self.ty[:, None], self.tflux[:, None], size)
