@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
 from skrb._panels import PANELS
+from skrb.preprocessing._stacking_kernels import stack_horizontally
 from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["LAYOUTS", "StampStacker"]
@@ -191,8 +192,7 @@ class StampStacker(TransformerMixin, BaseEstimator):
         if self._arrangement() == "channels":
             return np.ascontiguousarray(np.moveaxis(X[:, idx], 1, -1))
         out = np.empty((n, h, len(idx) * w, 1), dtype=X.dtype)
-        for j, i in enumerate(idx):
-            out[:, :, j * w : (j + 1) * w, 0] = X[:, i]
+        stack_horizontally(np.ascontiguousarray(X), np.array(idx, dtype=np.int64), out[..., 0])
         return out
 
     def inverse_transform(self, X: Any, fill_value: float = np.nan) -> np.ndarray:
