@@ -1,0 +1,34 @@
+"""Readers for the data astronomers have: ZTF alert packets and FITS stamps.
+
+All readers return scikit-learn :class:`~sklearn.utils.Bunch` objects whose ``data`` are stamp
+sets of shape ``(n_samples, 3, H, W)`` (float32, panels in :data:`skrb.PANELS` order) and whose
+``meta`` is an :class:`astropy.table.Table` with one row per stamp set.
+
+Names are imported on first use, so that the reader processes spawned for parallel reads start
+without loading astropy and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "ALERT_COLUMNS": "skrb.io._alerts",
+    "read_alerts": "skrb.io._alerts",
+    "read_fits_stamps": "skrb.io._fits_stamps",
+    "ReadError": "skrb.io._errors",
+    "ReadWarning": "skrb.io._errors",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'skrb.io' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

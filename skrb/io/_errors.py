@@ -1,0 +1,83 @@
+"""How the readers report files (or records) they could not read."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from astropy.table import Table
+
+__all__ = ["ON_ERROR", "ReadError", "ReadWarning", "check_on_error", "report_errors"]
+
+ON_ERROR = ("warn", "raise", "skip")
+_LISTED = 5
+
+
+class ReadError(ValueError):
+    """A data file is corrupt, truncated or not in the expected format.
+
+    Raised by the skrb readers when ``on_error="raise"``; the message starts with the file name
+    (and the record index inside multi-record files).
+
+    Examples
+    --------
+    >>> from skrb.io import ReadError
+    >>> issubclass(ReadError, ValueError)
+    True
+    """
+
+
+class ReadWarning(UserWarning):
+    """Some files or records could not be read and were skipped (``on_error="warn"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skrb.io import ReadWarning
+    >>> warnings.simplefilter("error", ReadWarning)  # turn skipped files into errors
+    >>> warnings.resetwarnings()
+    """
+
+
+def check_on_error(on_error: str) -> str:
+    """Return ``on_error`` if it is one of :data:`ON_ERROR`, else raise a ValueError."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}; got {on_error!r}.")
+    return on_error
+
+
+def error_message(source: str, record: int, exc: BaseException | str) -> str:
+    """Format ``source`` (and ``record`` when >= 0) with the reason ``exc``."""
+    where = source if record < 0 else f"{source} (record {record})"
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return f"{where}: {reason}"
+
+
+def report_errors(
+    errors: Sequence[tuple[str, int, str]], on_error: str, *, what: str = "files"
+) -> Table:
+    """Turn collected ``(source, record, reason)`` triples into a Table, warning if asked.
+
+    ``record`` is -1 where the whole source failed. With ``on_error="warn"`` one
+    :class:`ReadWarning` lists the first few sources; ``"raise"`` never gets here (the readers
+    raise at the first failure).
+    """
+    from astropy.table import Table
+
+    table = Table(
+        rows=list(errors) or None,
+        names=("file", "record", "error"),
+        dtype=(str, int, str),
+    )
+    if errors and on_error == "warn":
+        listed = "; ".join(error_message(*err) for err in errors[:_LISTED])
+        more = f"; and {len(errors) - _LISTED} more" if len(errors) > _LISTED else ""
+        warnings.warn(
+            f"Skipped {len(errors)} unreadable {what} (see the returned Bunch's `errors`): "
+            f"{listed}{more}",
+            ReadWarning,
+            stacklevel=3,
+        )
+    return table

@@ -1,0 +1,122 @@
+"""Read stamp sets from FITS files a user names, one file per panel."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import numpy as np
+from astropy.table import Table
+from sklearn.utils import Bunch
+
+from skrb._panels import PANELS
+from skrb.io._errors import ReadError, check_on_error, report_errors
+from skrb.io._triplets import read_stamp_sets
+
+__all__ = ["read_fits_stamps"]
+
+PathList = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+def _as_list(paths: PathList, panel: str) -> list[str]:
+    if isinstance(paths, str | os.PathLike):
+        return [os.fspath(paths)]
+    if not isinstance(paths, Iterable):
+        raise TypeError(f"{panel} must be a path or a list of paths; got {paths!r}.")
+    listed = [os.fspath(path) for path in paths]
+    for path in listed:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{panel} file not found: {path!r}.")
+    return listed
+
+
+def read_fits_stamps(
+    search: PathList,
+    template: PathList,
+    difference: PathList,
+    *,
+    hdu: int | str | None = None,
+    on_error: str = "raise",
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> Bunch:
+    """Read stamp sets from FITS files, one file per panel.
+
+    Parameters
+    ----------
+    search, template, difference : path-like or list of path-like
+        The search (science), template (reference) and difference image of each stamp set:
+        three lists of the same length, element ``i`` of each forming stamp set ``i``. Plain
+        or gzipped FITS.
+    hdu : int, str or None, default=None
+        The HDU holding the image (index or ``EXTNAME``); ``None`` takes the first HDU that
+        holds a 2-D image.
+    on_error : {"raise", "warn", "skip"}, default="raise"
+        What to do with a stamp set whose files cannot be read or whose panels differ in shape:
+        raise :class:`~skrb.io.ReadError` naming the file, or leave it out (with one
+        :class:`~skrb.io.ReadWarning`, or silently). The rows kept are in ``meta["index"]``.
+    n_jobs : int or None, default=None
+        Number of processes reading in parallel (``None`` means 1, ``-1`` all cores).
+    progress : bool or None, default=None
+        Show a tqdm progress bar; ``None`` shows it only on a terminal.
+
+    Returns
+    -------
+    stamps : :class:`~sklearn.utils.Bunch`
+        With ``data`` (n, 3, H, W) float32 in :data:`skrb.PANELS` order, NaN kept; ``meta``,
+        an :class:`~astropy.table.Table` with the ``index`` of each stamp set in the lists and
+        its ``search``, ``template`` and ``difference`` files; ``errors`` (the stamp sets left
+        out, see ``on_error``) and ``panels``.
+
+    Raises
+    ------
+    ValueError
+        If the lists differ in length or are empty, if the panels of a stamp set differ in shape
+        (naming the files), or if the stamp sets differ in shape from one another.
+    FileNotFoundError
+        If a file does not exist.
+
+    See Also
+    --------
+    skrb.io.read_alerts : Stamp sets from ZTF alert packets.
+    skrb.datasets.load_autoscan : The DES autoScan release.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from astropy.io import fits
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for panel, value in [("srch", 1.0), ("temp", 2.0), ("diff", -1.0)]:
+    ...     fits.PrimaryHDU(np.full((5, 5), value, dtype="f4")).writeto(folder / f"{panel}1.fits")
+    >>> files = [folder / f"{panel}1.fits" for panel in ("srch", "temp", "diff")]
+    >>> stamps = read_fits_stamps(*files)
+    >>> stamps.data.shape, stamps.data[0, :, 2, 2]
+    ((1, 3, 5, 5), array([ 1.,  2., -1.], dtype=float32))
+    """
+    check_on_error(on_error)
+    lists = [
+        _as_list(paths, panel)
+        for paths, panel in zip((search, template, difference), PANELS, strict=True)
+    ]
+    lengths = {panel: len(paths) for panel, paths in zip(PANELS, lists, strict=True)}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"search, template and difference must list as many files; got {lengths}.")
+    if not lists[0]:
+        raise ValueError("No stamp set to read: the file lists are empty.")
+    triplets = list(zip(*lists, strict=True))
+    data, index, errors = read_stamp_sets(
+        triplets, fmt="fits", hdu=hdu, on_error=on_error, n_jobs=n_jobs, progress=progress
+    )
+    if not len(index):
+        raise ReadError(f"None of the {len(triplets)} stamp set(s) could be read: {errors[0][2]}")
+    meta = Table(
+        [index, *(np.array(paths, dtype=str)[index] for paths in lists)],
+        names=("index", *PANELS),
+    )
+    return Bunch(
+        data=data,
+        meta=meta,
+        errors=report_errors(errors, on_error, what="stamp sets"),
+        panels=PANELS,
+    )

@@ -1,0 +1,57 @@
+"""Run a reader over chunks of files, on several processes, with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from joblib import Parallel, delayed, effective_n_jobs
+from tqdm.auto import tqdm
+
+__all__ = ["map_chunks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_MIN_CHUNK = 8
+_MAX_CHUNK = 256
+_CHUNKS_PER_JOB = 4
+
+
+def _chunks(items: Sequence[T], n_jobs: int) -> list[Sequence[T]]:
+    size = -(-len(items) // (n_jobs * _CHUNKS_PER_JOB))
+    size = min(max(size, _MIN_CHUNK), _MAX_CHUNK)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def map_chunks(
+    func: Callable[..., R],
+    items: Sequence[T],
+    *,
+    n_jobs: int | None,
+    progress: bool | None,
+    desc: str,
+    **kwargs: Any,
+) -> list[R]:
+    """Return ``[func(chunk, **kwargs) for chunk in chunks(items)]``, in order.
+
+    Chunks run on ``n_jobs`` processes (joblib's loky backend; ``None`` means 1, ``-1`` all
+    cores) when there is more than one chunk; ``progress`` (``None``: only on a terminal) shows
+    a tqdm bar counting items.
+    """
+    n_jobs = effective_n_jobs(n_jobs)
+    chunks = _chunks(items, n_jobs)
+    bar = tqdm(
+        total=len(items), desc=desc, unit="file", disable=None if progress is None else not progress
+    )
+    results: list[R] = []
+    with bar:
+        if n_jobs == 1 or len(chunks) == 1:
+            outputs = (func(chunk, **kwargs) for chunk in chunks)
+        else:
+            parallel = Parallel(n_jobs=min(n_jobs, len(chunks)), return_as="generator")
+            outputs = parallel(delayed(func)(chunk, **kwargs) for chunk in chunks)
+        for chunk, output in zip(chunks, outputs, strict=True):
+            results.append(output)
+            bar.update(len(chunk))
+    return results

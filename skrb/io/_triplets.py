@@ -1,0 +1,111 @@
+"""Read stamp sets stored as one image file per panel (FITS or GIF), in parallel."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from skrb.io._errors import ReadError, error_message
+from skrb.io._fitsio import read_fits_image
+from skrb.io._parallel import map_chunks
+
+__all__ = ["IMAGE_FORMATS", "read_image", "read_stamp_sets"]
+
+IMAGE_FORMATS = ("fits", "gif")
+
+Triplet = tuple[str, str, str]
+
+
+def read_image(path: str | os.PathLike[str], *, fmt: str, hdu: int | str | None) -> np.ndarray:
+    """Read one panel image (FITS via :func:`read_fits_image`, GIF via Pillow) as float32."""
+    if fmt == "fits":
+        return read_fits_image(path, hdu=hdu)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.mode not in ("L", "I", "F", "I;16"):
+                image = image.convert("L")
+            return np.asarray(image, dtype=np.float32)
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"{os.fspath(path)}: not a readable GIF image ({exc})") from exc
+
+
+def _read_chunk(
+    triplets: Sequence[tuple[int, Triplet]], *, fmt: str, hdu: int | str | None, on_error: str
+) -> dict[str, Any]:
+    """Read a chunk of ``(index, (search, template, difference))`` (runs in worker processes)."""
+    kept: list[int] = []
+    stamps: list[np.ndarray] = []
+    errors: list[tuple[str, int, str]] = []
+    for index, paths in triplets:
+        try:
+            panels = [read_image(path, fmt=fmt, hdu=hdu) for path in paths]
+            shapes = {panel.shape for panel in panels}
+            if len(shapes) > 1:
+                described = ", ".join(f"{p} {x.shape}" for p, x in zip(paths, panels, strict=True))
+                raise ValueError(f"the panels of one stamp set differ in shape: {described}")
+        except (ValueError, OSError) as exc:
+            if on_error == "raise":
+                raise ReadError(error_message(paths[0], -1, exc)) from exc
+            errors.append((os.fspath(paths[0]), index, f"{type(exc).__name__}: {exc}"))
+            continue
+        kept.append(index)
+        stamps.append(np.stack(panels))
+    return {"index": kept, "stamps": stamps, "errors": errors}
+
+
+def read_stamp_sets(
+    triplets: Sequence[Triplet],
+    *,
+    fmt: str = "fits",
+    hdu: int | str | None = None,
+    on_error: str = "raise",
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    desc: str = "Reading stamps",
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, int, str]]]:
+    """Read ``(search, template, difference)`` file triplets into stamp sets.
+
+    Returns
+    -------
+    data : ndarray of shape (n_read, 3, H, W), float32
+    index : ndarray of shape (n_read,), int
+        Position in ``triplets`` of each stamp set read.
+    errors : list of (file, index, reason)
+        The triplets skipped (``on_error`` "warn" or "skip"); ``file`` is the search panel's.
+
+    Raises
+    ------
+    ReadError
+        With ``on_error="raise"``, for the first unreadable triplet.
+    ValueError
+        If the stamp sets read differ in shape (they cannot be stacked); names two of them.
+    """
+    items = [(i, tuple(map(os.fspath, paths))) for i, paths in enumerate(triplets)]
+    chunks = map_chunks(
+        _read_chunk,
+        items,
+        n_jobs=n_jobs,
+        progress=progress,
+        desc=desc,
+        fmt=fmt,
+        hdu=hdu,
+        on_error=on_error,
+    )
+    index = np.array([i for chunk in chunks for i in chunk["index"]], dtype=np.intp)
+    stamps = [stamp for chunk in chunks for stamp in chunk["stamps"]]
+    errors = [error for chunk in chunks for error in chunk["errors"]]
+    if not stamps:
+        return np.empty((0, 3, 0, 0), dtype=np.float32), index, errors
+    first = stamps[0].shape
+    for position, stamp in enumerate(stamps):
+        if stamp.shape != first:
+            raise ValueError(
+                f"Stamp sets differ in shape and cannot be stacked: {triplets[index[0]][0]} is "
+                f"{first[1:]} but {triplets[index[position]][0]} is {stamp.shape[1:]}."
+            )
+    return np.stack(stamps), index, errors

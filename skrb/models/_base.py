@@ -1,0 +1,399 @@
+"""The SciKeras base class of skrb's CNN classifiers.
+
+:class:`StampCNNClassifier` is a :class:`scikeras.wrappers.KerasClassifier` that
+
+- reports itself as a binary classifier to scikit-learn >= 1.7 (SciKeras 0.13 does not), so
+  ``is_classifier``, stratified cross-validation, ``scoring="roc_auc"`` and
+  :class:`~sklearn.calibration.CalibratedClassifierCV` work;
+- takes :class:`~skrb.preprocessing.StampStacker` images (or their flattened form), records
+  their shape in ``fit`` and rejects other shapes, NaN and infinity with clear errors;
+- builds its network from constructor parameters (architecture knobs, optimiser, learning
+  rate, early stopping), all reachable by ``GridSearchCV``;
+- seeds Keras from ``random_state`` without forcing TensorFlow op determinism (which halves
+  training speed on CPU) unless ``deterministic=True``;
+- predicts through a compiled TensorFlow function in large batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import random
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+from scikeras.wrappers import KerasClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state
+from sklearn.utils._tags import ClassifierTags
+from sklearn.utils.validation import check_is_fitted, validate_data
+from tensorflow.python.framework import config as tf_config
+
+from skrb.models._architectures import build_stamp_cnn
+from skrb.preprocessing import StampStacker
+from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
+
+__all__ = ["StampCNNClassifier"]
+
+_EXPECTED_SHAPES = {"dia": "(n, H, 3W, 1)", "nodia": "(n, H, 2W, 1)", "channels": "(n, H, W, 3)"}
+
+
+class StampCNNClassifier(KerasClassifier):
+    """Base class of the CNN real/bogus classifiers; use a subclass.
+
+    Subclasses set the class attribute :attr:`layout` (the
+    :class:`~skrb.preprocessing.StampStacker` layout they read) and the defaults of the
+    constructor parameters, documented on :class:`~skrb.models.DIAClassifier`.
+    """
+
+    layout: ClassVar[str] = ""
+    """The :class:`~skrb.preprocessing.StampStacker` layout of the images this model reads."""
+
+    _estimator_type = "classifier"
+
+    def __init__(
+        self,
+        *,
+        filters: tuple[int, ...],
+        kernel_size: int | tuple[int, ...],
+        pool_size: int | tuple[int, ...],
+        dropout: float | tuple[float, ...],
+        convs_per_block: int,
+        dense_units: int,
+        dense_dropout: float,
+        optimizer: Any,
+        learning_rate: float | None,
+        loss: Any,
+        batch_size: int,
+        epochs: int,
+        early_stopping: bool,
+        patience: int,
+        validation_split: float,
+        random_state: int | np.random.RandomState | None,
+        deterministic: bool,
+        predict_batch_size: int,
+        jit_compile: bool,
+        class_weight: dict[Any, float] | str | None,
+        callbacks: list[Any] | None,
+        metrics: list[Any] | None,
+        warm_start: bool,
+        shuffle: bool,
+        verbose: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            epochs=epochs,
+            class_weight=class_weight,
+            warm_start=warm_start,
+            random_state=random_state,
+            **kwargs,
+        )
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dropout = dropout
+        self.convs_per_block = convs_per_block
+        self.dense_units = dense_units
+        self.dense_dropout = dense_dropout
+        self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.deterministic = deterministic
+        self.predict_batch_size = predict_batch_size
+        self.jit_compile = jit_compile
+
+    # -- scikit-learn integration ---------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=False, poor_score=True)
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = not self.deterministic
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_predict_fn", None)  # a traced tf.function: rebuilt on first use
+        return state
+
+    # -- input validation -----------------------------------------------------------------------
+    def _stacker(self) -> StampStacker:
+        return StampStacker(layout=self.layout)
+
+    def _image_shape_from(self, X: np.ndarray) -> tuple[int, int, int]:
+        """Return the image shape of ``X`` (4-D images or flattened square stamps), checked."""
+        stacker = self._stacker()
+        name = type(self).__name__
+        if X.ndim == 2:
+            if hasattr(self, "image_shape_"):
+                if X.shape[1] != self.n_features_in_:
+                    raise ValueError(
+                        f"X has {X.shape[1]} features, but {name} was fitted on images of shape "
+                        f"{self.image_shape_} ({self.n_features_in_} features, "
+                        f"{self.stamp_shape_[0]}x{self.stamp_shape_[1]} stamps)."
+                    )
+                return self.image_shape_
+            n_panels = len(stacker._resolve_panels())
+            try:
+                return stacker.image_shape(infer_stamp_shape(X.shape[1], n_panels))
+            except ValueError:
+                raise ValueError(
+                    f"{name} takes StampStacker(layout={self.layout!r}) images "
+                    f"{self._expected_shape_text()} or their flattened form with "
+                    f"{n_panels} * H * H features (square stamps); got X with {X.shape[1]} "
+                    "feature(s)."
+                ) from None
+        if X.ndim != 4:
+            raise ValueError(
+                f"{name} takes StampStacker(layout={self.layout!r}) images of shape "
+                f"{self._expected_shape_text()} or their flattened 2-D form; got an array of "
+                f"shape {X.shape}."
+            )
+        h, w, c = X.shape[1:]
+        expected = self._stamp_image_shape(h, w, c)
+        if expected != (h, w, c):
+            raise ValueError(
+                f"{name} takes StampStacker(layout={self.layout!r}) images of shape "
+                f"{self._expected_shape_text()}; got images of shape {(h, w, c)}. Pass stamp "
+                f"sets (n, 3, H, W) through StampStacker(layout={self.layout!r}) first."
+            )
+        if hasattr(self, "image_shape_") and tuple(self.image_shape_) != (h, w, c):
+            raise ValueError(
+                f"X holds images of shape {(h, w, c)}, but {name} was fitted on images of "
+                f"shape {self.image_shape_} ({self.stamp_shape_[0]}x{self.stamp_shape_[1]} "
+                "stamps)."
+            )
+        return h, w, c
+
+    def _stamp_image_shape(self, h: int, w: int, c: int) -> tuple[int, int, int]:
+        """Return the stacker's image shape for images of height ``h`` and width ``w``."""
+        stacker = self._stacker()
+        n_panels = len(stacker._resolve_panels())
+        stamp_w = w // n_panels if stacker._arrangement() == "horizontal" else w
+        return stacker.image_shape((h, max(stamp_w, 1)))
+
+    def _expected_shape_text(self) -> str:
+        return _EXPECTED_SHAPES.get(self.layout, "(n, H, W', C)")
+
+    def _validate_images(self, X: Any, *, reset: bool) -> np.ndarray:
+        """Check images and return them as a float32 4-D array (no copy when already one)."""
+        if not reset:
+            check_is_fitted(self)
+        else:
+            for attr in ("image_shape_", "stamp_shape_", "n_features_in_"):
+                self.__dict__.pop(attr, None)
+        ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+        shape = None
+        if ndim == 4:
+            X = np.asarray(X)
+            if X.shape[0] == 0:
+                raise ValueError(f"X is empty: found 0 images (shape {X.shape}).")
+            shape = self._image_shape_from(X)
+            X = X.reshape(X.shape[0], -1)
+        elif ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__} takes StampStacker(layout={self.layout!r}) images of "
+                f"shape {self._expected_shape_text()} or their flattened 2-D form; got an array "
+                f"of shape {np.shape(X)}."
+            )
+        flat = validate_data(
+            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=False
+        )
+        flat = np.asarray(flat, dtype=np.float32)
+        if not np.isfinite(flat.sum(dtype=np.float64)):
+            _check_finite(flat, allow_nan=False, name="X")
+        if shape is None:
+            shape = self._image_shape_from(flat)
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in shape)
+            self.stamp_shape_ = self._stamp_shape(self.image_shape_)
+        return flat.reshape((flat.shape[0], *shape))
+
+    def _stamp_shape(self, image_shape: tuple[int, int, int]) -> tuple[int, int]:
+        stacker = self._stacker()
+        h, w, _ = image_shape
+        if stacker._arrangement() == "horizontal":
+            w //= len(stacker._resolve_panels())
+        return int(h), int(w)
+
+    def _validate_data(
+        self, X: Any = None, y: Any = None, reset: bool = False, y_numeric: bool = False
+    ) -> tuple[Any, Any]:
+        if X is not None:
+            X = self._validate_images(X, reset=reset)
+        if y is not None:
+            if reset:
+                check_binary_target(y, n_samples=None if X is None else X.shape[0])
+            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+        return X, y
+
+    # -- model building and training -----------------------------------------------------------
+    def _architecture(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~skrb.models.build_stamp_cnn` from the parameters."""
+        return dict(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            pool_size=self.pool_size,
+            dropout=self.dropout,
+            convs_per_block=self.convs_per_block,
+            dense_units=self.dense_units,
+            dense_dropout=self.dense_dropout,
+            output=self._output,
+        )
+
+    _output: ClassVar[str] = "softmax"
+
+    def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:
+        model = build_stamp_cnn(self.image_shape_, name=type(self).__name__, **self._architecture())
+        optimizer = compile_kwargs["optimizer"]
+        if self.learning_rate is not None:
+            optimizer.learning_rate = self.learning_rate
+        model.compile(
+            optimizer=optimizer, loss=compile_kwargs["loss"], metrics=compile_kwargs["metrics"]
+        )
+        return model
+
+    @contextlib.contextmanager
+    def _seeded(self) -> Iterator[None]:
+        """Seed Python, NumPy and Keras from ``random_state``; restore Python/NumPy after."""
+        if self.random_state is None:
+            yield
+            return
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            rs = copy.deepcopy(rs)  # do not advance the caller's generator
+        seed = int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        # keras.utils.set_random_seed seeds NumPy's legacy global generator: restore it after.
+        py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+        was_deterministic = tf_config.is_op_determinism_enabled()
+        keras.utils.set_random_seed(seed)
+        if self.deterministic:
+            tf_config.enable_op_determinism()
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)  # noqa: NPY002
+            if self.deterministic and not was_deterministic:
+                tf_config.disable_op_determinism()
+
+    def _build_keras_model(self) -> keras.Model:
+        self._random_state = None  # seeding is done by _seeded, without forced determinism
+        with self._seeded():
+            return super()._build_keras_model()
+
+    def _fit_keras_model(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> None:
+        self._random_state = None
+        self._predict_fn = None
+        with self._seeded():
+            super()._fit_keras_model(X, y, *args, **kwargs)
+
+    def _initialize_callbacks(self) -> None:
+        super()._initialize_callbacks()
+        if self.early_stopping:
+            monitor = "val_loss" if self.validation_split else "loss"
+            self._fit_callbacks = [
+                *self._fit_callbacks,
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor, patience=self.patience, restore_best_weights=True
+                ),
+            ]
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> StampCNNClassifier:
+        """Build the network for the images' shape and train it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+            Images made by ``StampStacker(layout=self.layout)``, or their flattened form
+            (square stamps). float32 arrays are used without a copy.
+        y : array-like of shape (n_samples,)
+            Labels, two classes (1 = real, 0 = bogus).
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-sample weights.
+        **kwargs : dict
+            Extra arguments for :meth:`keras.Model.fit`.
+
+        Returns
+        -------
+        self : StampCNNClassifier
+            The fitted classifier.
+        """
+        check_binary_target(y)
+        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    # -- prediction -----------------------------------------------------------------------------
+    def _compiled_predict(self) -> Any:
+        fn = getattr(self, "_predict_fn", None)
+        if fn is None:
+            model = self.model_
+            spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
+
+            @tf.function(input_signature=[spec], jit_compile=bool(self.jit_compile))
+            def fn(images: tf.Tensor) -> tf.Tensor:
+                return model(images, training=False)
+
+            self._predict_fn = fn
+        return fn
+
+    def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """Class probabilities, columns in ``classes_`` order (column 1 = P(real)).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+            Images of the fitted shape, or their flattened form.
+        **kwargs : dict
+            Ignored (accepted for SciKeras compatibility).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            float32 probabilities, computed by a compiled call of ``model_`` on batches of
+            ``predict_batch_size`` images.
+        """
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments or use skrb.models.load_checkpoint."
+            )
+        X = self._validate_images(X, reset=False)
+        fn = self._compiled_predict()
+        out = np.empty((X.shape[0], 2), dtype=np.float32)
+        step = max(int(self.predict_batch_size), 1)
+        for start in range(0, X.shape[0], step):
+            out[start : start + step] = fn(tf.constant(X[start : start + step])).numpy()
+        return out
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """Predicted class of each sample: ``classes_[argmax(predict_proba(X))]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+            Images of the fitted shape, or their flattened form.
+        **kwargs : dict
+            Ignored (accepted for SciKeras compatibility).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels (1 = real, 0 = bogus for such targets).
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,173 @@
+"""Load the published Keras 2 HDF5 checkpoints into fitted skrb classifiers.
+
+Keras 3 cannot read the Keras 2.2.4 files (it mis-reads ``batch_input_shape``), so the
+architecture is built by skrb and the weights are copied layer by layer from the HDF5 groups.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from skrb.models._base import StampCNNClassifier
+from skrb.models._classifiers import BraaiClassifier, DIAClassifier, NoDIAClassifier
+
+__all__ = ["load_checkpoint"]
+
+_CLASSES: dict[str, type[StampCNNClassifier]] = {
+    "dia": DIAClassifier,
+    "nodia": NoDIAClassifier,
+    "braai": BraaiClassifier,
+}
+
+# Output column of each skrb class (0 = bogus, 1 = real) in the checkpoint's own softmax: the
+# authors' networks put P(real) in column 0. braai's sigmoid already is P(real).
+_OUTPUT_ORDER: dict[str, list[int] | None] = {"dia": [1, 0], "nodia": [1, 0], "braai": None}
+
+
+def _weights_file(path: Path, model: str) -> Path:
+    if path.is_dir():
+        candidates = sorted(path.glob("*.weights.h5")) or sorted(path.glob("*.h5"))
+        if len(candidates) != 1:
+            raise FileNotFoundError(
+                f"Cannot tell which checkpoint to load from folder {path}: found "
+                f"{[c.name for c in candidates] or 'no .h5 file'}. Pass the file itself."
+            )
+        return candidates[0]
+    if not path.exists():
+        raise FileNotFoundError(f"Checkpoint {path} does not exist.")
+    return path
+
+
+def _read_layers(
+    path: Path,
+) -> tuple[list[tuple[str, list[np.ndarray]]], tuple[int, int, int] | None]:
+    """Read the weight-bearing layers (name, arrays in order) and the input shape, if stored."""
+    try:
+        with h5py.File(path, "r") as f:
+            group = f["model_weights"] if "model_weights" in f else f
+            if "layer_names" not in group.attrs:
+                raise ValueError(
+                    f"{path} is an HDF5 file but not a Keras checkpoint (no layer_names)."
+                )
+            layers = []
+            for raw in group.attrs["layer_names"]:
+                name = raw.decode() if isinstance(raw, bytes) else str(raw)
+                names = group[name].attrs.get("weight_names", [])
+                arrays = [
+                    np.asarray(group[name][w.decode() if isinstance(w, bytes) else w])
+                    for w in names
+                ]
+                if arrays:
+                    layers.append((name, arrays))
+            config = f.attrs.get("model_config")
+    except OSError as exc:
+        raise ValueError(
+            f"Cannot read checkpoint {path}: not an HDF5 file, or truncated/corrupt ({exc})."
+        ) from exc
+    return layers, _input_shape(config, path)
+
+
+def _input_shape(config: Any, path: Path) -> tuple[int, int, int] | None:
+    """Input shape from a Keras 2 model config (in the file, or the braai architecture JSON)."""
+    if config is None:
+        arch = path.with_name(path.name.replace(".weights.h5", ".architecture.json"))
+        if arch == path or not arch.exists():
+            return None
+        config = arch.read_text()
+    if isinstance(config, bytes):
+        config = config.decode()
+    try:
+        layers = json.loads(config)["config"]["layers"]
+        shape = layers[0]["config"]["batch_input_shape"][1:]
+    except (KeyError, IndexError, TypeError, json.JSONDecodeError):
+        return None
+    return tuple(int(s) for s in shape)
+
+
+def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> StampCNNClassifier:
+    """Load a published Keras HDF5 checkpoint as a fitted skrb classifier.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint: the authors' ``model_checkpoint_*.h5`` files (Acero-Cuellar et al.
+        2023), or braai's ``d6_m7.weights.h5`` (its ``d6_m7.architecture.json`` next to it
+        gives the input shape), or a folder holding exactly one of them.
+    model : {"dia", "nodia", "braai"}
+        Which network the file holds.
+    **params : dict
+        Parameters of the classifier (e.g. ``predict_batch_size``, or training settings for
+        a later ``warm_start`` fit); the architecture must stay the published one.
+
+    Returns
+    -------
+    classifier : DIAClassifier, NoDIAClassifier or BraaiClassifier
+        Fitted: ``classes_ == [0, 1]``, ``model_`` maps images to ``(n, 2)`` probabilities
+        with column 1 = P(real) (the authors' softmax, which has P(real) in column 0, is
+        reordered by swapping the output layer's columns), ``image_shape_``,
+        ``stamp_shape_`` and ``n_features_in_`` set from the file.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``model``, a file that is not a readable Keras HDF5 checkpoint, or
+        weights that do not fit the chosen network (e.g. a noDIA file loaded as ``"dia"``).
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    Examples
+    --------
+    >>> from skrb.models import load_checkpoint
+    >>> clf = load_checkpoint(  # doctest: +SKIP
+    ...     "data/checkpoints/acero_cuellar_2023/model_checkpoint_AAD_3s3DH.h5", "dia"
+    ... )
+    >>> clf.image_shape_, clf.model_.count_params()  # doctest: +SKIP
+    ((51, 153, 1), 126050)
+    >>> load_checkpoint("missing.h5", "dia")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Checkpoint missing.h5 does not exist.
+    """
+    if model not in _CLASSES:
+        raise ValueError(f"model must be one of {sorted(_CLASSES)}; got {model!r}.")
+    path = _weights_file(Path(path), model)
+    layers, image_shape = _read_layers(path)
+    clf = _CLASSES[model](**params)
+    if image_shape is None:
+        image_shape = _default_image_shape(clf, model)
+    if clf._stamp_image_shape(*image_shape) != image_shape:
+        raise ValueError(
+            f"{path.name} holds a network for images of shape {image_shape}, which are not "
+            f"{model!r} images ({type(clf).__name__} reads StampStacker(layout="
+            f"{clf.layout!r}) images). Check the `model` argument."
+        )
+    clf.initialize(np.zeros((2, *image_shape), dtype=np.float32), np.array([0, 1]))
+    targets = [layer for layer in clf.model_.layers if layer.weights]
+    expected = [[tuple(w.shape) for w in layer.weights] for layer in targets]
+    found = [[a.shape for a in arrays] for _, arrays in layers]
+    if expected != found:
+        raise ValueError(
+            f"{path.name} does not hold the {model!r} network for images of shape "
+            f"{image_shape}: its weight shapes are {found}, the network's are {expected}. "
+            "Check the `model` argument."
+        )
+    for layer, (_, arrays) in zip(targets, layers, strict=True):
+        layer.set_weights(arrays)
+    order = _OUTPUT_ORDER[model]
+    if order is not None:
+        kernel, bias = targets[-1].get_weights()
+        targets[-1].set_weights([kernel[:, order], bias[order]])
+    clf.checkpoint_path_ = str(path)
+    return clf
+
+
+def _default_image_shape(clf: StampCNNClassifier, model: str) -> tuple[int, int, int]:
+    """Image shape of the published network when the file does not record it."""
+    stamp = 63 if model == "braai" else 51
+    return clf._stacker().image_shape((stamp, stamp))

@@ -1,0 +1,360 @@
+"""The paper's DIA and noDIA CNNs and braai's VGG6 as scikit-learn classifiers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skrb.models._base import StampCNNClassifier
+
+__all__ = ["BraaiClassifier", "DIAClassifier", "NoDIAClassifier"]
+
+_COMMON_PARAMS = """
+    Parameters
+    ----------
+    filters : tuple of int, default={filters}
+        Filters of the convolutions in each block (one block per entry).
+    kernel_size : int or tuple of int, default={kernel_size}
+        Square kernel size of the convolutions, for all blocks or per block.
+    pool_size : int or tuple of int, default={pool_size}
+        Max-pooling size (and stride) after each block.
+    dropout : float or tuple of float, default={dropout}
+        Dropout rate after each block (0 = none).
+    convs_per_block : int, default={convs_per_block}
+        Convolutions per block.
+    dense_units : int, default={dense_units}
+        Units of the dense ReLU layer.
+    dense_dropout : float, default={dense_dropout}
+        Dropout rate after the dense layer.
+    optimizer : str or keras optimizer class, default={optimizer!r}
+        Keras optimiser; its own parameters can be routed as ``optimizer__<name>``
+        (e.g. ``optimizer__momentum=0.9``).
+    learning_rate : float or None, default={learning_rate}
+        Learning rate of the optimiser (None keeps the optimiser's own).
+    loss : str or keras loss, default="sparse_categorical_crossentropy"
+        Loss on the model's two probability columns with integer-encoded targets.
+    batch_size : int, default={batch_size}
+        Training batch size.
+    epochs : int, default={epochs}
+        Maximum number of training epochs ({epochs_note}).
+    early_stopping : bool, default=True
+        Stop when the monitored loss (``val_loss`` if ``validation_split > 0``, else the
+        training loss) has not improved for ``patience`` epochs, and restore the weights of
+        the best epoch (also when training ends without stopping early).
+    patience : int, default={patience}
+        Epochs without improvement before early stopping ({patience_note}).
+    validation_split : float, default=0.2
+        Fraction of the training data held out for validation, as in Keras: the *last*
+        samples, taken before shuffling, so shuffle ordered data sets first.
+    random_state : int, RandomState instance or None, default=None
+        Seeds Python, NumPy and Keras (weight initialisation, dropout, shuffling) for a
+        fit; None leaves them unseeded.
+    deterministic : bool, default=False
+        With ``random_state`` set, also enable TensorFlow op determinism for bit-identical
+        refits. It roughly halves training speed on CPU, so the default only seeds.
+    predict_batch_size : int, default=1024
+        Images per compiled call in :meth:`predict_proba`.
+    jit_compile : bool, default=False
+        Compile the prediction function with XLA.
+    class_weight : dict, "balanced" or None, default=None
+        Class weights, as in scikit-learn.
+    callbacks : list of keras callbacks or None, default=None
+        Extra Keras callbacks for training.
+    metrics : list or None, default=None
+        Extra Keras metrics reported during training.
+    warm_start : bool, default=False
+        Continue training the existing network on the next ``fit``.
+    shuffle : bool, default=True
+        Shuffle the training data each epoch.
+    verbose : int, default=1
+        Keras' progress output during training (0 silent, 1 progress bar, 2 one line per
+        epoch).
+    **kwargs : dict
+        Further SciKeras parameters (e.g. routed ``fit__<name>``, ``compile__<name>``).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network: float32 images ``(n, {image_text})`` -> ``(n, 2)`` class
+        probabilities in ``classes_`` order (column 1 = P(real) for targets in ``{{0, 1}}``).
+    classes_ : ndarray of shape (2,)
+        The class labels.
+    n_features_in_ : int
+        Number of features of the flattened images seen in ``fit``.
+    image_shape_ : tuple of int
+        ``(H, W', C)`` of the images seen in ``fit``.
+    stamp_shape_ : tuple of int
+        ``(H, W)`` of the stamps those images were made of.
+    history_ : dict
+        Training loss (and metrics) per epoch.
+"""
+
+
+def _document(**defaults: Any) -> Any:
+    """Fill the shared Parameters/Attributes section into a classifier's docstring."""
+
+    def decorate(cls: type) -> type:
+        section = _COMMON_PARAMS.format(**defaults)
+        cls.__doc__ = cls.__doc__.replace("    {parameters}\n", section.lstrip("\n"))
+        return cls
+
+    return decorate
+
+
+_PAPER_EPOCHS = "the authors trained up to 500 with early stopping; 50 is a modest default"
+
+
+@_document(
+    filters=(16, 32, 64),
+    kernel_size=5,
+    pool_size=2,
+    dropout=0.4,
+    convs_per_block=1,
+    dense_units=32,
+    dense_dropout=0.0,
+    optimizer="sgd",
+    learning_rate=0.01,
+    batch_size=200,
+    epochs=50,
+    epochs_note=_PAPER_EPOCHS,
+    patience=30,
+    patience_note="the authors' value for this model",
+    image_text="H, 3W, 1",
+)
+class DIAClassifier(StampCNNClassifier):
+    """The DIA-based CNN of Acero-Cuellar et al. (2023) as a scikit-learn classifier.
+
+    Reads the difference, search and template panels side by side, i.e. the images of
+    ``StampStacker(layout="dia")``, shape ``(n, H, 3W, 1)``. The defaults are the paper's
+    network (126,050 parameters for 51x51 stamps: three Conv2D(5x5, ReLU) > MaxPool(2) >
+    Dropout(0.4) blocks of 16, 32, 64 filters, Dense(32, ReLU), Dense(2, softmax)) and
+    training (SGD, learning rate 0.01, batch 200, sparse categorical cross-entropy, 20 %
+    validation split, early stopping restoring the best weights). The input shape comes from
+    the data (stamps of at least 36x36 pixels).
+
+    {parameters}
+
+    See Also
+    --------
+    NoDIAClassifier : the same task without the difference panel.
+    skrb.make_dia_pipeline : scaling + stacking + this classifier on stamp sets.
+    skrb.models.load_checkpoint : the authors' trained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.models import DIAClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(8, 36, 108, 1)).astype("float32")
+    >>> y = np.array([0, 1] * 4)
+    >>> clf = DIAClassifier(epochs=1, verbose=0, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (8, 2)
+    >>> clf.model_.count_params() < 126050  # smaller stamps, smaller dense layer
+    True
+    """
+
+    layout: ClassVar[str] = "dia"
+
+    def __init__(
+        self,
+        *,
+        filters: tuple[int, ...] = (16, 32, 64),
+        kernel_size: int | tuple[int, ...] = 5,
+        pool_size: int | tuple[int, ...] = 2,
+        dropout: float | tuple[float, ...] = 0.4,
+        convs_per_block: int = 1,
+        dense_units: int = 32,
+        dense_dropout: float = 0.0,
+        optimizer: Any = "sgd",
+        learning_rate: float | None = 0.01,
+        loss: Any = "sparse_categorical_crossentropy",
+        batch_size: int = 200,
+        epochs: int = 50,
+        early_stopping: bool = True,
+        patience: int = 30,
+        validation_split: float = 0.2,
+        random_state: int | np.random.RandomState | None = None,
+        deterministic: bool = False,
+        predict_batch_size: int = 1024,
+        jit_compile: bool = False,
+        class_weight: dict[Any, float] | str | None = None,
+        callbacks: list[Any] | None = None,
+        metrics: list[Any] | None = None,
+        warm_start: bool = False,
+        shuffle: bool = True,
+        verbose: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**_arguments(locals()))
+
+
+@_document(
+    filters=(1, 16, 32),
+    kernel_size=(7, 3, 3),
+    pool_size=2,
+    dropout=(0.0, 0.4, 0.4),
+    convs_per_block=1,
+    dense_units=32,
+    dense_dropout=0.0,
+    optimizer="sgd",
+    learning_rate=0.01,
+    batch_size=200,
+    epochs=50,
+    epochs_note=_PAPER_EPOCHS,
+    patience=100,
+    patience_note="the authors' value for this model",
+    image_text="H, 2W, 1",
+)
+class NoDIAClassifier(StampCNNClassifier):
+    """The noDIA CNN of Acero-Cuellar et al. (2023): real/bogus without the difference image.
+
+    Reads the search and template panels side by side, i.e. the images of
+    ``StampStacker(layout="nodia")``, shape ``(n, H, 2W, 1)``. The defaults are the paper's
+    network (45,908 parameters for 51x51 stamps: Conv2D(1, 7x7) > MaxPool(2) >
+    Conv2D(16, 3x3) > MaxPool(2) > Dropout(0.4) > Conv2D(32, 3x3) > MaxPool(2) > Dropout(0.4),
+    Dense(32, ReLU), Dense(2, softmax), ReLU throughout) and training (SGD, learning rate 0.01,
+    batch 200, 20 % validation split, early stopping). The input shape comes from the data
+    (stamps of at least 26x26 pixels).
+
+    {parameters}
+
+    See Also
+    --------
+    DIAClassifier : the same task with the difference panel.
+    skrb.make_nodia_pipeline : scaling + stacking + this classifier on stamp sets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.models import NoDIAClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(8, 26, 52, 1)).astype("float32")
+    >>> y = np.array([0, 1] * 4)
+    >>> NoDIAClassifier(epochs=1, verbose=0).fit(X, y).predict(X).shape
+    (8,)
+    """
+
+    layout: ClassVar[str] = "nodia"
+
+    def __init__(
+        self,
+        *,
+        filters: tuple[int, ...] = (1, 16, 32),
+        kernel_size: int | tuple[int, ...] = (7, 3, 3),
+        pool_size: int | tuple[int, ...] = 2,
+        dropout: float | tuple[float, ...] = (0.0, 0.4, 0.4),
+        convs_per_block: int = 1,
+        dense_units: int = 32,
+        dense_dropout: float = 0.0,
+        optimizer: Any = "sgd",
+        learning_rate: float | None = 0.01,
+        loss: Any = "sparse_categorical_crossentropy",
+        batch_size: int = 200,
+        epochs: int = 50,
+        early_stopping: bool = True,
+        patience: int = 100,
+        validation_split: float = 0.2,
+        random_state: int | np.random.RandomState | None = None,
+        deterministic: bool = False,
+        predict_batch_size: int = 1024,
+        jit_compile: bool = False,
+        class_weight: dict[Any, float] | str | None = None,
+        callbacks: list[Any] | None = None,
+        metrics: list[Any] | None = None,
+        warm_start: bool = False,
+        shuffle: bool = True,
+        verbose: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**_arguments(locals()))
+
+
+@_document(
+    filters=(16, 32),
+    kernel_size=3,
+    pool_size=(2, 4),
+    dropout=0.25,
+    convs_per_block=2,
+    dense_units=256,
+    dense_dropout=0.5,
+    optimizer="adam",
+    learning_rate=0.0003,
+    batch_size=64,
+    epochs=50,
+    epochs_note="a modest default",
+    patience=20,
+    patience_note="skrb's choice; braai's own schedule is not published with d6_m7",
+    image_text="H, W, 3",
+)
+class BraaiClassifier(StampCNNClassifier):
+    """braai's VGG6 (Duev et al. 2019), ZTF's deep real/bogus model, as the peer baseline.
+
+    Reads search, template and difference as three channels, i.e. the images of
+    ``StampStacker(layout="channels")``, shape ``(n, H, W, 3)``. The defaults are braai's
+    network (two blocks of two Conv2D(3x3, ReLU) with 16 and 32 filters, MaxPool 2 and 4,
+    Dropout 0.25, Dense(256, ReLU), Dropout 0.5, Dense(1, sigmoid)) and optimiser (Adam,
+    learning rate 3e-4, batch 64). The sigmoid output ``p`` becomes the two columns
+    ``[1 - p, p]`` inside the model (:class:`~skrb.models.SigmoidToTwoClass`), trained with
+    sparse categorical cross-entropy, which equals binary cross-entropy on ``p``. The input
+    shape comes from the data (stamps of at least 20x20 pixels).
+
+    {parameters}
+
+    See Also
+    --------
+    skrb.make_braai_pipeline : braai's scaling + stacking + this classifier on stamp sets.
+    skrb.models.load_checkpoint : braai's published d6_m7 network (the ZTF ``drb`` score).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.models import BraaiClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(8, 20, 20, 3)).astype("float32")
+    >>> y = np.array([0, 1] * 4)
+    >>> BraaiClassifier(epochs=1, verbose=0).fit(X, y).predict_proba(X).sum(axis=1).round(3)
+    array([1., 1., 1., 1., 1., 1., 1., 1.], dtype=float32)
+    """
+
+    layout: ClassVar[str] = "channels"
+    _output: ClassVar[str] = "sigmoid"
+
+    def __init__(
+        self,
+        *,
+        filters: tuple[int, ...] = (16, 32),
+        kernel_size: int | tuple[int, ...] = 3,
+        pool_size: int | tuple[int, ...] = (2, 4),
+        dropout: float | tuple[float, ...] = 0.25,
+        convs_per_block: int = 2,
+        dense_units: int = 256,
+        dense_dropout: float = 0.5,
+        optimizer: Any = "adam",
+        learning_rate: float | None = 0.0003,
+        loss: Any = "sparse_categorical_crossentropy",
+        batch_size: int = 64,
+        epochs: int = 50,
+        early_stopping: bool = True,
+        patience: int = 20,
+        validation_split: float = 0.2,
+        random_state: int | np.random.RandomState | None = None,
+        deterministic: bool = False,
+        predict_batch_size: int = 1024,
+        jit_compile: bool = False,
+        class_weight: dict[Any, float] | str | None = None,
+        callbacks: list[Any] | None = None,
+        metrics: list[Any] | None = None,
+        warm_start: bool = False,
+        shuffle: bool = True,
+        verbose: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**_arguments(locals()))
+
+
+def _arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
+    """Return a subclass ``__init__``'s arguments (its ``locals()``) as keywords."""
+    args = {k: v for k, v in frame_locals.items() if k not in ("self", "kwargs", "__class__")}
+    return {**args, **frame_locals.get("kwargs", {})}
