@@ -149,7 +149,15 @@ class StampCNNClassifier(KerasClassifier):
                     )
                 return self.image_shape_
             n_panels = len(stacker._resolve_panels())
-            return stacker.image_shape(infer_stamp_shape(X.shape[1], n_panels))
+            try:
+                return stacker.image_shape(infer_stamp_shape(X.shape[1], n_panels))
+            except ValueError:
+                raise ValueError(
+                    f"{name} takes StampStacker(layout={self.layout!r}) images "
+                    f"{self._expected_shape_text()} or their flattened form with "
+                    f"{n_panels} * H * H features (square stamps); got X with {X.shape[1]} "
+                    "feature(s)."
+                ) from None
         if X.ndim != 4:
             raise ValueError(
                 f"{name} takes StampStacker(layout={self.layout!r}) images of shape "
@@ -326,7 +334,7 @@ class StampCNNClassifier(KerasClassifier):
         self : StampCNNClassifier
             The fitted classifier.
         """
-        check_binary_target(y, n_samples=len(X) if hasattr(X, "__len__") else None)
+        check_binary_target(y)
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     # -- prediction -----------------------------------------------------------------------------

@@ -306,13 +306,14 @@ def check_binary_target(y: Any, *, n_samples: int | None = None) -> np.ndarray:
     if kind not in ("binary", "multiclass") or classes.size > 2:
         shown = ", ".join(map(str, classes[:5])) + (" ..." if classes.size > 5 else "")
         raise ValueError(
-            "Real/bogus labels must be binary (1 = real, 0 = bogus); got target type "
+            "Only binary classification is supported: real/bogus labels must be binary "
+            "(1 = real, 0 = bogus); got target type "
             f"{kind!r} with {classes.size} distinct values: {shown}."
         )
     if classes.size < 2:
         raise ValueError(
-            f"y holds a single class ({classes[0]!r}); a real/bogus classifier needs examples "
-            "of both classes."
+            f"y holds a single class ({classes[0]!r}): with one class there is nothing to tell "
+            "apart; a real/bogus classifier needs examples of both classes."
         )
     return y
 
