@@ -50,8 +50,9 @@ print(f"train {len(y_train)}, calibration {len(y_cal)}, test {len(y_test)} stamp
 # probabilities on the calibration set.
 
 model = skrb.make_dia_pipeline(
-    optimizer="adam", learning_rate=1e-3, epochs=6, batch_size=32, random_state=0, verbose=0
-).fit(X_train, y_train)
+    optimizer="adam", learning_rate=1e-3, epochs=6, batch_size=32, random_state=0
+).set_params(classifier__verbose=0)
+model.fit(X_train, y_train)
 calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic")
 calibrated.fit(X_cal, y_cal)
 
