@@ -81,7 +81,7 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": executed,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.ReadingOrder",
     "doc_module": ("skrb",),
     "backreferences_dir": "generated/backreferences",
     "remove_config_comments": True,
@@ -101,7 +101,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "auto_examples/index": []}
+html_sidebars = {"index": [], "api": [], "auto_examples/index": []}
 html_show_sourcelink = False
 
 

@@ -9,8 +9,8 @@ afford (bogus candidates let through, over all bogus) and quote the missed detec
 get at it. Two separate questions follow:
 
 1. *Is the score a probability?* A CNN's softmax output need not be: calibration maps it to
-   one (:class:`~sklearn.calibration.CalibratedClassifierCV`), on data the network did not
-   train on.
+   one (:class:`~sklearn.calibration.CalibratedClassifierCV`), fitted on data the network did
+   not train on.
 2. *Where to cut?* The threshold that meets a target FPR is read off the ROC curve of held-out
    scores, then frozen into a classifier
    (:class:`~sklearn.model_selection.FixedThresholdClassifier`) and checked on a test set.
@@ -46,14 +46,16 @@ print(f"train {len(y_train)}, calibration {len(y_cal)}, test {len(y_test)} stamp
 # Train, then calibrate the frozen model
 # --------------------------------------
 # :class:`~sklearn.frozen.FrozenEstimator` keeps the trained pipeline as it is while
-# :class:`~sklearn.calibration.CalibratedClassifierCV` fits an isotonic map from its scores to
-# probabilities on the calibration set.
+# :class:`~sklearn.calibration.CalibratedClassifierCV` fits a map from its scores to probabilities
+# on the calibration set. The sigmoid (Platt) map has two parameters and suits a calibration set
+# of a few hundred stamps; the isotonic one is more flexible but needs more data, and on a few
+# hundred stamps turns the scores into a staircase of tied values.
 
 model = skrb.make_dia_pipeline(
     optimizer="adam", learning_rate=1e-3, epochs=6, batch_size=32, random_state=0
 ).set_params(classifier__verbose=0)
 model.fit(X_train, y_train)
-calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic")
+calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")
 calibrated.fit(X_cal, y_cal)
 
 p_raw = model.predict_proba(X_test)[:, 1]
@@ -69,7 +71,7 @@ print(
 
 fig, ax = plt.subplots(figsize=(4.5, 4.2))
 ax.plot([0, 1], [0, 1], ":", color="k", label="perfectly calibrated")
-for name, p in [("raw CNN score", p_raw), ("isotonic calibration", p_cal)]:
+for name, p in [("raw CNN score", p_raw), ("sigmoid calibration", p_cal)]:
     frac_real, mean_score = calibration_curve(y_test, p, n_bins=8, strategy="quantile")
     ax.plot(mean_score, frac_real, "o-", label=name)
 ax.set_xlabel("mean predicted P(real)")
@@ -117,7 +119,7 @@ print(
 # hundred stamps.
 
 grid = np.linspace(0, 1, 201)
-fig, ax = plt.subplots(figsize=(5.5, 3.8))
+fig, ax = plt.subplots(figsize=(6, 4.6))
 for name, (yy, ss), style in [
     ("calibration", (y_cal, s_cal), "-"),
     ("test", (y_test, p_cal), "--"),
@@ -130,14 +132,14 @@ ax.axhline(target_fpr, color="tab:red", lw=0.8, alpha=0.6)
 ax.axvline(threshold, color="k", lw=1, label=f"chosen cut {threshold:.2f}")
 ax.set_xlabel("threshold on calibrated P(real)")
 ax.set_ylabel("rate")
-ax.set_ylim(0, 0.5)
-ax.legend(ncol=2, fontsize="small")
+ax.set_ylim(0, 0.3)
+ax.legend(ncol=3, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18))
 ax.set_title(f"Choosing the cut for FPR <= {target_fpr:.0%}")
 fig.tight_layout()
 
 # %%
-# Isotonic calibration is monotone, so it changes what the scores *mean*, not their order: the
-# ROC curve, and so the MDR at a given FPR, stay the same. Calibrate when the number itself is
+# The sigmoid map is strictly increasing, so calibration changes what the scores *mean*, not
+# their order: the ROC curve, and so the MDR at a given FPR, stay the same. Calibrate when the number itself is
 # used (ranking alerts across models, combining scores, quoting P(real)); choose the threshold
 # by FPR in either case. A calibration set drawn with the class mix of the stream (mostly bogus)
 # gives probabilities for that mix; a balanced one, like this, for a balanced one.
