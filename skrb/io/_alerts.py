@@ -102,10 +102,11 @@ def read_alerts(
           :data:`skrb.PANELS` order (science, template, difference), pixels in FITS (y, x)
           order, NaN where the survey masked pixels, where the cutout was smaller or absent;
         - ``meta``: :class:`~astropy.table.Table`, one row per alert: the columns of
-          :data:`ALERT_COLUMNS` (``rb``, ``drb`` always masked columns, masked where absent,
-          e.g. ``drb`` before 2019), then ``columns``, ``file`` (the source file), ``record``
-          (the alert's index in that file) and ``cutout_shape`` (n_alerts, 3, 2): each
-          cutout's original (ny, nx), (0, 0) where absent;
+          :data:`ALERT_COLUMNS` with the packets' values and types (``isdiffpos`` as the
+          string ``"t"``/``"f"`` or ``"1"``/``"0"``; ``rb`` and ``drb`` always masked columns,
+          masked where absent, e.g. ``drb`` before 2019), then ``columns``, ``file`` (the
+          source file), ``record`` (the alert's index in that file) and ``cutout_shape``
+          (n_alerts, 3, 2): each cutout's original (ny, nx), (0, 0) where absent;
         - ``errors``: :class:`~astropy.table.Table` with ``file``, ``record`` (-1: the whole
           file) and ``error`` for every file or alert skipped;
         - ``panels``: :data:`skrb.PANELS`.
@@ -182,7 +183,7 @@ def read_alerts(
     )
     errors = [error for chunk in chunks for error in chunk["errors"]]
     if not any(len(chunk["rows"]["file"]) for chunk in chunks):
-        listed = "; ".join(error_message(*error) for error in errors[:3])
+        listed = "; ".join(error_message(*error) for error in errors[:3]) or "they hold no record"
         raise ReadError(f"None of the {len(files)} Avro file(s) held a readable alert: {listed}")
     masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
 
