@@ -42,9 +42,8 @@ def map_chunks(
     """
     n_jobs = effective_n_jobs(n_jobs)
     chunks = _chunks(items, n_jobs)
-    bar = tqdm(
-        total=len(items), desc=desc, unit="file", disable=None if progress is None else not progress
-    )
+    disable = None if progress is None else not progress
+    bar = tqdm(total=len(items), desc=desc, unit=unit, disable=disable)
     results: list[R] = []
     with bar:
         if n_jobs == 1 or len(chunks) == 1:
