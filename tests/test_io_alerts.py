@@ -208,6 +208,13 @@ def test_folders_globs_and_lists(ztf_alert_dir, few_files):
     assert len(mixed.meta) == 1 + len(expected)
 
 
+def test_progress_bar(few_files, capsys):
+    read_alerts(few_files, progress=True)
+    assert "Reading alerts" in capsys.readouterr().err
+    read_alerts(few_files, progress=False)
+    assert capsys.readouterr().err == ""
+
+
 def test_alerts_in_memory(few_files):
     messages = [path.read_bytes() for path in few_files]
     from_bytes = read_alerts(messages)
