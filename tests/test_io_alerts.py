@@ -208,6 +208,24 @@ def test_folders_globs_and_lists(ztf_alert_dir, few_files):
     assert len(mixed.meta) == 1 + len(expected)
 
 
+def test_progress_bar(few_files, capsys):
+    read_alerts(few_files, progress=True)
+    assert "Reading alerts" in capsys.readouterr().err
+    read_alerts(few_files, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_alerts_in_memory(few_files):
+    messages = [path.read_bytes() for path in few_files]
+    from_bytes = read_alerts(messages)
+    np.testing.assert_array_equal(from_bytes.data, read_alerts(few_files).data)
+    assert list(from_bytes.meta["file"]) == [f"<bytes {i}>" for i in range(len(few_files))]
+    assert len(read_alerts(messages[0]).meta) == 1
+    with pytest.warns(ReadWarning, match=r"<bytes 1>: .*truncated"):
+        damaged = read_alerts([messages[0], messages[1][:3000], messages[2]])
+    assert len(damaged.meta) == 2
+
+
 def test_parallel_read_equals_serial(ztf_alert_dir):
     files = sorted(ztf_alert_dir.glob("*.avro"))[:16]
     serial = read_alerts(files, n_jobs=1)

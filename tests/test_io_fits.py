@@ -26,8 +26,7 @@ def _to_bytes(*hdus: fits.hdu.base.ExtensionHDU) -> bytes:
 
 
 def _astropy(raw: bytes, hdu: int | str = 0) -> np.ndarray:
-    with fits.open(io.BytesIO(raw)) as hdul:
-        return np.asarray(hdul[hdu].data, dtype=np.float32)
+    return np.asarray(fits.HDUList.fromstring(raw)[hdu].data, dtype=np.float32)
 
 
 @pytest.mark.shared_data

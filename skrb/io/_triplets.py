@@ -96,6 +96,7 @@ def read_stamp_sets(
         n_jobs=n_jobs,
         progress=progress,
         desc=desc,
+        unit="stamp set",
         fmt=fmt,
         hdu=hdu,
         on_error=on_error,
