@@ -499,7 +499,7 @@ def make_stamps(
     The simulation is vectorised over batches of stamp sets and uses FFT convolutions on a
     canvas with a margin around the stamp; 10,000 DES stamp sets take a few seconds on one core.
     Sky, noise and template depth of the ``"ztf"`` preset match real ZTF alert cutouts (science
-    sky ~55-100 ADU with ~5 ADU noise; template noise ~0.2 of it; template on the science's
+    sky ~60-95 ADU with ~5 ADU noise; template noise ~0.2 of it; template on the science's
     photometric scale); braai, ZTF's deep real/bogus CNN trained only on real data, separates
     the simulator's real and bogus ZTF stamps (see ``benchmarks/bench_simulator.py``).
 
