@@ -85,8 +85,8 @@ def find_alerts() -> Path | None:
     """``$SKRB_SHARED_DATA/ztf_alerts``, else ``shared/data/ztf_alerts`` beside the repo."""
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
     env = os.environ.get("SKRB_SHARED_DATA")
-    roots = [Path(env)] if env else [here.parent.parent / "shared" / "data", Path("../shared/data")]
-    roots += [Path.cwd().parent.parent / "shared" / "data"]
+    beside_repo = [here.parent.parent, Path.cwd().parent, Path.cwd().parent.parent]
+    roots = [Path(env)] if env else [folder / "shared" / "data" for folder in beside_repo]
     for root in roots:
         if (root / "ztf_alerts").is_dir():
             return (root / "ztf_alerts").resolve()
