@@ -1,15 +1,15 @@
 """Compiled per-panel scaling kernels behind :class:`skrb.preprocessing.StampScaler`.
 
-One call scales every panel of every stamp set in a single pass over memory: each panel (a few
-kilobytes, so it stays in the CPU cache) is handled by one parallel iteration that computes its
-statistics in float64 over the non-NaN pixels, writes the scaled float32 panel and fills its NaN
-pixels. Statistics use float64 accumulators so that a constant panel has exactly zero spread.
+One call scales every panel of a chunk of stamp sets in a single pass over memory: each panel
+(a few kilobytes, so it stays in the CPU cache) has its statistics computed in float64 over its
+non-NaN pixels, then is written scaled as float32 and its NaN pixels filled. The kernels release
+the GIL, so chunks run in parallel on threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = [
     "CLIPPED_MINMAX",
@@ -206,7 +206,7 @@ def _scale_panel(
     return n_nan
 
 
-@njit(cache=True, parallel=True)
+@_jit
 def scale_panels(
     X: np.ndarray,
     codes: np.ndarray,
@@ -222,8 +222,8 @@ def scale_panels(
     ``X`` and ``out`` are float32 of shape (n_samples * n_panels, H * W), C-contiguous, panel
     ``k`` being panel ``k % len(codes)`` of its stamp set; ``codes[p]`` is the scaling code of
     panel ``p``; ``width`` is the stamp width W; ``n_nan`` (n_samples * n_panels,) receives
-    the number of NaN pixels of each panel.
+    the number of NaN pixels of each panel. Releases the GIL.
     """
     n_panels = codes.size
-    for k in prange(X.shape[0]):
+    for k in range(X.shape[0]):
         n_nan[k] = _scale_panel(X[k], out[k], codes[k % n_panels], width, n_sigma, nan_code, fill)
