@@ -198,7 +198,10 @@ class StampStacker(TransformerMixin, BaseEstimator):
         idx = [PANELS.index(p) for p in self._resolve_panels()]
         n, _, h, w = X.shape
         if self._arrangement() == "channels":
-            return np.ascontiguousarray(np.moveaxis(X[:, idx], 1, -1))
+            out = np.empty((n, h, w, len(idx)), dtype=X.dtype)
+            for j, i in enumerate(idx):
+                out[..., j] = X[:, i]
+            return out
         X = np.ascontiguousarray(X)
         panels = np.array(idx, dtype=np.int64)
         out = np.empty((n, h, len(idx) * w, 1), dtype=X.dtype)
