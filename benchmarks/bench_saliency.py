@@ -37,7 +37,12 @@ from skrb.explain import (
 from skrb.models import DIAClassifier, NoDIAClassifier, load_checkpoint
 from skrb.preprocessing import StampScaler, StampStacker
 
-CHECKPOINTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "checkpoints"
+SHARED_DATA = Path(
+    os.environ.get(
+        "SKRB_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+)
+CHECKPOINTS = SHARED_DATA / "checkpoints"
 FILES = {"dia": "model_checkpoint_AAD_3s3DH.h5", "nodia": "model_checkpoint_CCC_3s2DH.h5"}
 CLASSES = {"dia": DIAClassifier, "nodia": NoDIAClassifier}
 
