@@ -6,8 +6,9 @@ else the same architecture with random weights, which costs the same):
 - compiled inference rate (``predict_proba``) and vanilla gradient saliency rate, in stamp sets/s,
   and their ratio (target >= 1/4: a gradient costs one forward and one backward pass);
 - SmoothGrad and Integrated Gradients rates (each costs ``n_samples``/``n_steps`` gradients);
-- SHAP (GradientExplainer) on the DIA and noDIA networks: seconds for 100 stamps with 50
-  background stamps, and its mean panel shares beside the vanilla-gradient ones;
+- SHAP (GradientExplainer, ``--shap-samples`` draws per stamp) on the DIA and noDIA networks:
+  seconds for 100 stamps with 50 background stamps, and its mean panel shares beside the
+  vanilla-gradient ones;
 - peak resident memory.
 
 Usage: ``python benchmarks/bench_saliency.py [--quick] [--n N] [--batch-size B]``.
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="stamp sets for the rates")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--shap-samples", type=int, default=50, help="GradientExplainer draws")
     args = parser.parse_args()
     n = args.n or (512 if args.quick else 2048)
     n_shap, n_background = (20, 10) if args.quick else (100, 50)
@@ -105,7 +107,7 @@ def main() -> None:
     print(f"  Int. Gradients (20)    {ig:10.1f} stamp sets/s")
 
     print(
-        f"\nSHAP (GradientExplainer, 200 samples) on {n_shap} stamps, "
+        f"\nSHAP (GradientExplainer, {args.shap_samples} samples) on {n_shap} stamps, "
         f"{n_background} background; mean panel shares vs vanilla gradients"
     )
     explain = X[:n_shap]
@@ -116,7 +118,9 @@ def main() -> None:
             [("scaler", StampScaler()), ("stacker", StampStacker(model)), ("classifier", net)]
         )
         start = time.perf_counter()
-        values = shap_values(pipe, explain, background=background, random_state=0)
+        values = shap_values(
+            pipe, explain, background=background, n_samples=args.shap_samples, random_state=0
+        )
         seconds = time.perf_counter() - start
         shap_shares, panels = panel_shares(values, return_panels=True)
         grad_shares = panel_shares(gradient_saliency(pipe, explain), panels=panels)
