@@ -139,7 +139,11 @@ def test_string_labels_and_column_order():
 def test_learns_the_blob():
     X, y = images(BraaiClassifier, n=64)
     clf = BraaiClassifier(
-        epochs=15, verbose=0, batch_size=16, validation_split=0.0, learning_rate=3e-3,
+        epochs=15,
+        verbose=0,
+        batch_size=16,
+        validation_split=0.0,
+        learning_rate=3e-3,
         random_state=0,
     ).fit(X, y)
     assert clf.score(X, y) > 0.9
@@ -167,9 +171,13 @@ def test_early_stopping_stops_and_can_be_switched_off():
 
 def test_random_state_makes_fits_reproducible():
     X, y = images(NoDIAClassifier)
-    fit = lambda rs, det: NoDIAClassifier(  # noqa: E731
-        random_state=rs, deterministic=det, epochs=2, verbose=0, batch_size=8
-    ).fit(X, y).predict_proba(X)
+    fit = lambda rs, det: (
+        NoDIAClassifier(  # noqa: E731
+            random_state=rs, deterministic=det, epochs=2, verbose=0, batch_size=8
+        )
+        .fit(X, y)
+        .predict_proba(X)
+    )
     np.testing.assert_array_equal(fit(3, True), fit(3, True))
     np.testing.assert_allclose(fit(3, False), fit(3, False), atol=1e-5)
     assert not np.allclose(fit(3, False), fit(4, False), atol=1e-5)

@@ -64,7 +64,9 @@ def build_pipeline(
     2
     """
     params = {**protocol.classifier, **{k: v for k, v in overrides.items() if v is not None}}
-    return _factory(model)(random_state=random_state, verbose=verbose, **params)
+    pipeline = _factory(model)(random_state=random_state, **params)
+    # ``verbose`` of make_*_pipeline is the Pipeline's own; Keras' is the classifier's.
+    return pipeline.set_params(classifier__verbose=verbose)
 
 
 def save_model(estimator: Any, path: str | Path) -> Path:
