@@ -108,19 +108,16 @@ def run(args: argparse.Namespace) -> int:
         )
         for m in args.models
     }
-    try:
-        result = compare_models(
-            estimators,
-            data.X,
-            data.y,
-            cv=cv,
-            threshold=args.threshold,
-            random_state=args.random_state,
-            return_estimators=args.report is not None,
-            progress=not args.quiet,
-        )
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    result = compare_models(
+        estimators,
+        data.X,
+        data.y,
+        cv=cv,
+        threshold=args.threshold,
+        random_state=args.random_state,
+        return_estimators=args.report is not None,
+        progress=not args.quiet,
+    )
     print(result.format_table())
     if args.report is not None:
         from skrb.report import SaliencySection, write_report

@@ -85,11 +85,8 @@ def run(args: argparse.Namespace) -> int:
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        p_real = predict_p_real(estimator, data.X)
-        saliency = gradient_saliency(estimator, data.X)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    p_real = predict_p_real(estimator, data.X)
+    saliency = gradient_saliency(estimator, data.X)
     y_pred = (p_real >= args.threshold).astype(int)
     shares, panels = panel_shares(saliency, return_panels=True)
     winners = winning_panel(shares, panels)

@@ -172,10 +172,7 @@ def run(args: argparse.Namespace) -> int:
     X, table = _read_inputs(args.inputs)
     if len(X) == 0:
         raise CLIError("the inputs hold no stamp sets.")
-    try:
-        p_real = predict_p_real(estimator, X)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    p_real = predict_p_real(estimator, X)
     table["p_real"] = p_real.astype(np.float64)
     table["p_real"].format = ".6f"
     table["real"] = p_real >= args.threshold

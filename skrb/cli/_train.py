@@ -70,10 +70,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=keras_verbosity(args),
         **overrides,
     )
-    try:
-        pipeline.fit(data.X, data.y)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    pipeline.fit(data.X, data.y)
     path = save_model(pipeline, args.output)
     history = getattr(pipeline[-1], "history_", None) or {}
     last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)
