@@ -84,6 +84,8 @@ def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
         assert f"figures/{name}" in page
         assert (report / "figures" / name).stat().st_size > 5000
     assert "<img" in (report / "report.html").read_text()
+    assert "loss and accuracy per epoch" in page
+    assert set(payload["models"]["DIA"]["histories"][0]) >= {"loss", "val_loss", "accuracy"}
     for name in ("dia", "nodia"):
         outcomes = Table.read(report / f"panel_outcomes_{name}.csv", format="ascii.csv")
         assert outcomes["n"].sum() == N_SAMPLES // 2

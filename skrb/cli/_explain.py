@@ -12,6 +12,7 @@ from astropy.table import Table
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
+from skrb.cli._options import add_command
 from skrb.cli._score import add_model_arguments, predict_p_real
 
 __all__ = ["add_parser", "run"]
@@ -34,12 +35,12 @@ examples:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb explain``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "explain",
         help="saliency figures and panel table for a saved model",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_arguments(parser)
     add_data_arguments(parser)

@@ -57,6 +57,7 @@ PROTOCOLS = {
             "batch_size": 32,
             "early_stopping": False,
             "validation_split": 0.2,
+            "metrics": ["accuracy"],
         },
         summary="quick: 1,500 stamp sets by default, 3-fold stratified CV, 10 epochs, batch 32, "
         "validation split 0.2, no early stopping (CPU, minutes)",
@@ -70,6 +71,7 @@ PROTOCOLS = {
             "batch_size": 200,
             "early_stopping": True,
             "validation_split": 0.2,
+            "metrics": ["accuracy"],
         },
         summary="paper: 100,000 stamp sets by default, one stratified 80/20 split, batch 200, "
         "up to 500 epochs, early stopping on val_loss (patience 30 DIA / 100 noDIA), "

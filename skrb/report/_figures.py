@@ -136,7 +136,7 @@ def _history_keys(result: ComparisonResult) -> list[str]:
                 base = key.removeprefix("val_")
                 if base not in keys:
                     keys.append(base)
-    return keys
+    return sorted(keys, key=lambda k: (k != "loss", k))  # the loss first
 
 
 def plot_learning_curves(result: ComparisonResult) -> Figure | None:
