@@ -336,3 +336,33 @@ def test_bad_parameters_are_named(params, match):
 def test_bad_input_is_named(X, match):
     with pytest.raises(ValueError, match=match):
         StampScaler().transform(X)
+
+
+# -- parallelism ----------------------------------------------------------------------------------
+def _scale_and_stack(X):
+    from skrb.preprocessing import StampStacker
+
+    return StampStacker("dia").transform(StampScaler().transform(X))
+
+
+def test_chunked_threads_agree_with_one_chunk(rng, monkeypatch):
+    from skrb.preprocessing import _threads
+
+    X = random_stamps(rng, n=50)
+    expected = _scale_and_stack(X)
+    monkeypatch.setattr(_threads, "CHUNK_SIZE", 7)
+    np.testing.assert_array_equal(_scale_and_stack(X), expected)
+
+
+def test_safe_in_threads_and_forked_processes(rng):
+    """Callers' thread pools and fork-based worker pools (brokers) must neither crash nor hang."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = random_stamps(rng, n=20)
+    expected = _scale_and_stack(X)  # the kernels have run in this process before the fork
+    with ThreadPoolExecutor(3) as pool:
+        for out in pool.map(_scale_and_stack, [X] * 6):
+            np.testing.assert_array_equal(out, expected)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        np.testing.assert_array_equal(pool.apply_async(_scale_and_stack, (X,)).get(60), expected)

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skrb._panels import PANELS
 from skrb.preprocessing import _scaling_kernels as kernels
+from skrb.preprocessing._threads import for_each_chunk
 from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["SCALING_METHODS", "StampScaler"]
@@ -181,18 +182,21 @@ class StampScaler(TransformerMixin, BaseEstimator):
         n, n_panels, h, w = X.shape
         codes = np.array([_PANEL_CODES[s] for s in SCALING_METHODS[self.method]], dtype=np.int64)
         out = np.empty_like(X)
-        n_nan = np.empty(n * n_panels, dtype=np.int64)
-        kernels.scale_panels(
-            X.reshape(n * n_panels, h * w),
-            codes,
-            w,
-            float(self.n_sigma),
-            _NAN_CODES[self.nan_policy],
-            float(self.fill_value),
-            out.reshape(n * n_panels, h * w),
-            n_nan,
-        )
-        n_nan = n_nan.reshape(n, n_panels)
+        n_nan = np.empty((n, n_panels), dtype=np.int64)
+        args = (float(self.n_sigma), _NAN_CODES[self.nan_policy], float(self.fill_value))
+
+        def scale_chunk(start: int, stop: int) -> None:
+            rows = (stop - start) * n_panels, h * w
+            kernels.scale_panels(
+                X[start:stop].reshape(rows),
+                codes,
+                w,
+                *args,
+                out[start:stop].reshape(rows),
+                n_nan[start:stop].reshape(-1),
+            )
+
+        for_each_chunk(scale_chunk, n)
         if self.nan_policy == "raise" and n_nan.any():
             i, p = np.argwhere(n_nan)[0]
             raise ValueError(

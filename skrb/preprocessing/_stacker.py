@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from skrb._panels import PANELS
 from skrb.preprocessing._stacking_kernels import stack_horizontally
+from skrb.preprocessing._threads import for_each_chunk
 from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["LAYOUTS", "StampStacker"]
@@ -198,8 +199,13 @@ class StampStacker(TransformerMixin, BaseEstimator):
         n, _, h, w = X.shape
         if self._arrangement() == "channels":
             return np.ascontiguousarray(np.moveaxis(X[:, idx], 1, -1))
+        X = np.ascontiguousarray(X)
+        panels = np.array(idx, dtype=np.int64)
         out = np.empty((n, h, len(idx) * w, 1), dtype=X.dtype)
-        stack_horizontally(np.ascontiguousarray(X), np.array(idx, dtype=np.int64), out[..., 0])
+        for_each_chunk(
+            lambda start, stop: stack_horizontally(X[start:stop], panels, out[start:stop, :, :, 0]),
+            n,
+        )
         return out
 
     def inverse_transform(self, X: Any, fill_value: float = np.nan) -> np.ndarray:
