@@ -125,6 +125,13 @@ def model_randomization_check(
         ``original`` and ``randomized`` maps, ``rank_correlation`` (n_samples,),
         ``mean_rank_correlation`` and ``passed`` (bool).
 
+    Notes
+    -----
+    The threshold is a convention, not a statistical test. Correlations stay above zero even
+    for a method that does depend on the weights where the architecture alone shapes the maps:
+    unpadded convolutions and pooling give pixels near the panel edges fewer paths to the
+    output, for trained and random weights alike.
+
     Examples
     --------
     >>> from skrb.explain import model_randomization_check

@@ -107,6 +107,7 @@ def shap_values(
         # Keras 3 warns that shap calls the functional model on a list of tensors.
         warnings.filterwarnings("ignore", message=".*Expected: keras_tensor.*")
         warnings.filterwarnings("ignore", message=".*structure of `inputs`.*")
+        warnings.filterwarnings("ignore", message="Your TensorFlow version is newer")
         proba = np.asarray(resolved.model(images, training=False))
         if method == "gradient":
             explainer = shap.GradientExplainer(resolved.model, bg_images, batch_size=batch_size)
