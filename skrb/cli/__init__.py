@@ -79,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = shlex.join(["skrb", *argv])
     try:
         return int(args.run(args))
-    except (CLIError, FileNotFoundError, ValueError, OSError) as exc:
+    except KeyboardInterrupt:
+        print(f"skrb {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, OSError) as exc:
         if args.traceback:
             raise
         message = str(exc) or type(exc).__name__

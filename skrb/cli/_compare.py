@@ -9,7 +9,12 @@ from typing import Any
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import DISPLAY_NAMES, MODELS, build_pipeline
-from skrb.cli._options import add_training_arguments, keras_verbosity, training_overrides
+from skrb.cli._options import (
+    add_command,
+    add_training_arguments,
+    keras_verbosity,
+    training_overrides,
+)
 from skrb.cli._protocols import PROTOCOLS
 
 __all__ = ["add_parser", "run"]
@@ -34,12 +39,12 @@ examples:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb compare``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "compare",
         help="cross-validated DIA vs noDIA comparison and its report",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--models",
@@ -108,19 +113,16 @@ def run(args: argparse.Namespace) -> int:
         )
         for m in args.models
     }
-    try:
-        result = compare_models(
-            estimators,
-            data.X,
-            data.y,
-            cv=cv,
-            threshold=args.threshold,
-            random_state=args.random_state,
-            return_estimators=args.report is not None,
-            progress=not args.quiet,
-        )
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    result = compare_models(
+        estimators,
+        data.X,
+        data.y,
+        cv=cv,
+        threshold=args.threshold,
+        random_state=args.random_state,
+        return_estimators=args.report is not None,
+        progress=not args.quiet,
+    )
     print(result.format_table())
     if args.report is not None:
         from skrb.report import SaliencySection, write_report

@@ -210,8 +210,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--n-samples",
         type=int,
         metavar="N",
-        help="simulated stamp sets (default: the protocol's), or a random stratified subset "
-        "of N from --autoscan/--stamps",
+        help="stamp sets to simulate or to draw from --autoscan (default: the protocol's), "
+        "or a random stratified subset of N from --stamps/--alerts",
     )
     group.add_argument(
         "--survey", choices=("des", "ztf"), default="des", help="simulator preset (default des)"
@@ -318,23 +318,23 @@ def load_dataset(
             )
         data = Dataset(X, y, None, f"{len(X)} stamp sets from {args.stamps}")
         return _subsample(data, args.n_samples, seed)
+    n = default_n_samples if args.n_samples is None else args.n_samples
+    if n < 2:
+        raise CLIError(f"--n-samples must be at least 2; got {n}.")
     if args.autoscan is not None:
         from skrb.datasets import load_autoscan
 
         _check_paths([args.autoscan])
-        bunch = load_autoscan(args.autoscan)
-        data = Dataset(
+        bunch = load_autoscan(args.autoscan, n_samples=n, random_state=seed)
+        return Dataset(
             bunch.data,
             np.asarray(bunch.target),
             bunch.get("meta"),
-            f"{len(bunch.data)} DES autoScan stamp sets from {args.autoscan}",
+            f"{len(bunch.data)} DES autoScan stamp sets (balanced random subset) from "
+            f"{args.autoscan}",
         )
-        return _subsample(data, args.n_samples, seed)
     from skrb.datasets import make_stamps
 
-    n = default_n_samples if args.n_samples is None else args.n_samples
-    if n < 2:
-        raise CLIError(f"--n-samples must be at least 2; got {n}.")
     if not 0.0 < args.real_fraction < 1.0:
         raise CLIError(f"--real-fraction must be in (0, 1); got {args.real_fraction}.")
     X, y = make_stamps(n, survey=args.survey, real_fraction=args.real_fraction, random_state=seed)

@@ -12,6 +12,7 @@ from astropy.table import Table
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
+from skrb.cli._options import add_command
 from skrb.cli._score import add_model_arguments, predict_p_real
 
 __all__ = ["add_parser", "run"]
@@ -34,12 +35,12 @@ examples:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb explain``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "explain",
         help="saliency figures and panel table for a saved model",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_arguments(parser)
     add_data_arguments(parser)
@@ -85,11 +86,8 @@ def run(args: argparse.Namespace) -> int:
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        p_real = predict_p_real(estimator, data.X)
-        saliency = gradient_saliency(estimator, data.X)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    p_real = predict_p_real(estimator, data.X)
+    saliency = gradient_saliency(estimator, data.X)
     y_pred = (p_real >= args.threshold).astype(int)
     shares, panels = panel_shares(saliency, return_panels=True)
     winners = winning_panel(shares, panels)

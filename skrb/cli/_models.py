@@ -7,6 +7,7 @@ in one file, loaded back with :func:`joblib.load` or ``skrb score --model-file``
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,11 @@ def build_pipeline(
     >>> pipe.named_steps["classifier"].epochs
     2
     """
-    params = {**protocol.classifier, **{k: v for k, v in overrides.items() if v is not None}}
-    return _factory(model)(random_state=random_state, verbose=verbose, **params)
+    params = copy.deepcopy(protocol.classifier)
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    pipeline = _factory(model)(random_state=random_state, **params)
+    # ``verbose`` of make_*_pipeline is the Pipeline's own; Keras' is the classifier's.
+    return pipeline.set_params(classifier__verbose=verbose)
 
 
 def save_model(estimator: Any, path: str | Path) -> Path:

@@ -7,7 +7,44 @@ from typing import Any
 
 from skrb.cli._protocols import PROTOCOLS
 
-__all__ = ["add_training_arguments", "keras_verbosity", "training_overrides"]
+__all__ = ["add_command", "add_training_arguments", "keras_verbosity", "training_overrides"]
+
+
+def add_command(
+    subparsers: Any, name: str, *, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """Register a sub-command whose description and examples keep their line breaks.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``parser.add_subparsers()``.
+    name : str
+        The sub-command.
+    help : str
+        One line for ``skrb --help``.
+    description, epilog : str
+        Text above and below the options in ``skrb NAME --help``.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skrb.cli._options import add_command
+    >>> sub = argparse.ArgumentParser(prog="skrb").add_subparsers()
+    >>> add_command(sub, "demo", help="h", description="d", epilog="e").prog
+    'skrb demo'
+    """
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:

@@ -50,16 +50,17 @@ class Protocol:
 PROTOCOLS = {
     "quick": Protocol(
         name="quick",
-        n_samples=2000,
+        n_samples=1500,
         cv=3,
         classifier={
-            "epochs": 12,
+            "epochs": 10,
             "batch_size": 32,
             "early_stopping": False,
             "validation_split": 0.2,
+            "metrics": ["accuracy"],
         },
-        summary="quick: 3-fold stratified CV, 12 epochs, batch 32, validation split 0.2, "
-        "no early stopping (CPU, minutes)",
+        summary="quick: 1,500 stamp sets by default, 3-fold stratified CV, 10 epochs, batch 32, "
+        "validation split 0.2, no early stopping (CPU, minutes)",
     ),
     "paper": Protocol(
         name="paper",
@@ -70,8 +71,10 @@ PROTOCOLS = {
             "batch_size": 200,
             "early_stopping": True,
             "validation_split": 0.2,
+            "metrics": ["accuracy"],
         },
-        summary="paper: one stratified 80/20 split, batch 200, up to 500 epochs, early "
-        "stopping on val_loss (patience 30 DIA / 100 noDIA), validation split 0.2 (GPU)",
+        summary="paper: 100,000 stamp sets by default, one stratified 80/20 split, batch 200, "
+        "up to 500 epochs, early stopping on val_loss (patience 30 DIA / 100 noDIA), "
+        "validation split 0.2 (GPU)",
     ),
 }

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from skrb.cli._data import read_stamp_file
 from skrb.cli._errors import CLIError
 from skrb.cli._models import MODELS, load_model
+from skrb.cli._options import add_command
 
 __all__ = ["add_model_arguments", "add_parser", "predict_p_real", "run"]
 
@@ -87,8 +88,9 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skrb.cli._score import predict_p_real
     >>> clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
-    >>> predict_p_real(clf, np.array([[0.0], [1.0]])).round(2).tolist()
-    [0.38, 0.62]
+    >>> p_real = predict_p_real(clf, np.array([[0.0], [1.0]]))
+    >>> p_real.shape, bool(p_real[1] > 0.5 > p_real[0])
+    ((2,), True)
     """
     classes = list(getattr(estimator, "classes_", [0, 1]))
     if 1 not in classes:
@@ -101,12 +103,12 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb score``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "score",
         help="P(real) for alerts or stamp sets, written as a table",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="PATH", help="alert files/folders, or .npz/.npy stamp sets"
@@ -172,10 +174,7 @@ def run(args: argparse.Namespace) -> int:
     X, table = _read_inputs(args.inputs)
     if len(X) == 0:
         raise CLIError("the inputs hold no stamp sets.")
-    try:
-        p_real = predict_p_real(estimator, X)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    p_real = predict_p_real(estimator, X)
     table["p_real"] = p_real.astype(np.float64)
     table["p_real"].format = ".6f"
     table["real"] = p_real >= args.threshold

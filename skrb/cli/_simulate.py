@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from skrb.cli._errors import CLIError
+from skrb.cli._options import add_command
 
 __all__ = ["add_parser", "run"]
 
@@ -22,12 +23,12 @@ kinds...) go to FILE.meta.ecsv beside it.
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb simulate``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "simulate",
         help="write simulated stamp sets to .npz",
         description=DESCRIPTION,
         epilog="example:\n  skrb simulate --n-samples 5000 --survey ztf -o ztf_sim.npz",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the .npz to write")
     parser.add_argument(

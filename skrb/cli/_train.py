@@ -11,7 +11,12 @@ import numpy as np
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import DISPLAY_NAMES, MODELS, build_pipeline, save_model
-from skrb.cli._options import add_training_arguments, keras_verbosity, training_overrides
+from skrb.cli._options import (
+    add_command,
+    add_training_arguments,
+    keras_verbosity,
+    training_overrides,
+)
 from skrb.cli._protocols import PROTOCOLS
 
 __all__ = ["add_parser", "run"]
@@ -31,12 +36,12 @@ examples:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``skrb train``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "train",
         help="fit a model pipeline and save it (.joblib)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", choices=MODELS, default="dia", help="model (default dia)")
     parser.add_argument(
@@ -70,10 +75,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=keras_verbosity(args),
         **overrides,
     )
-    try:
-        pipeline.fit(data.X, data.y)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from exc
+    pipeline.fit(data.X, data.y)
     path = save_model(pipeline, args.output)
     history = getattr(pipeline[-1], "history_", None) or {}
     last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)

@@ -372,7 +372,7 @@ class ComparisonResult:
         return [self.paired_test(a, b, metric) for a, b in combinations(self.model_names, 2)]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: settings, per-model means/spreads, per-fold metrics, tests.
+        """JSON-ready summary: settings, per-model means/spreads, folds, histories, tests.
 
         Returns
         -------
@@ -394,6 +394,7 @@ class ComparisonResult:
                     "confusion_matrix_layout": "rows true [real, bogus], columns predicted "
                     "[real, bogus]",
                     "fit_times": self.fit_times[name],
+                    "histories": self.histories[name],
                 }
                 for i, name in enumerate(self.model_names)
             },

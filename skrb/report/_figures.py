@@ -102,6 +102,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     ax_roc, ax_mdr = fig.subplots(1, 2)
     n_min = min(len(test) for _, test in result.splits)
     floor = 0.5 / max(n_min, 1)
+    aucs = result.summary()["roc_auc_mean"]
     for k, name in enumerate(result.model_names):
         color = f"C{k}"
         if result.n_folds > 1:
@@ -109,8 +110,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
                 fpr, tpr, _ = roc_curve(result.test_labels(i), result.scores[name][i])
                 ax_roc.plot(fpr, tpr, color=color, lw=0.6, alpha=0.35)
         fpr, tpr, _ = result.roc_curve(name)
-        auc = result.summary()["roc_auc_mean"][k]
-        ax_roc.plot(fpr, tpr, color=color, lw=2, label=f"{name} (AUC {auc:.3f})")
+        ax_roc.plot(fpr, tpr, color=color, lw=2, label=f"{name} (mean AUC {aucs[k]:.3f})")
         ax_mdr.step(np.maximum(fpr, floor), 1 - tpr, where="post", color=color, lw=2, label=name)
     ax_roc.plot([0, 1], [0, 1], color="grey", ls="--", lw=0.8, label="chance")
     ax_roc.set(xlabel="false positive rate", ylabel="true positive rate (1 - MDR)")
@@ -136,7 +136,7 @@ def _history_keys(result: ComparisonResult) -> list[str]:
                 base = key.removeprefix("val_")
                 if base not in keys:
                     keys.append(base)
-    return keys
+    return sorted(keys, key=lambda k: (k != "loss", k))  # the loss first
 
 
 def plot_learning_curves(result: ComparisonResult) -> Figure | None:

@@ -22,7 +22,12 @@ import numpy as np
 from skrb.model_selection import ComparisonResult
 from skrb.model_selection._compare import _jsonable
 from skrb.report._document import Document
-from skrb.report._figures import plot_confusion_matrices, plot_learning_curves, plot_roc_curves
+from skrb.report._figures import (
+    _history_keys,
+    plot_confusion_matrices,
+    plot_learning_curves,
+    plot_roc_curves,
+)
 
 __all__ = ["write_report"]
 
@@ -116,10 +121,11 @@ def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -
     fig = plot_learning_curves(result)
     if fig is not None:
         path = _save(fig, directory, "learning_curves")
+        keys = " and ".join(_history_keys(result))
         doc.figure(
             path,
-            "Learning curves from the Keras training history: loss and accuracy per epoch, "
-            "solid for training, dashed for the validation split, one colour per fold.",
+            f"Learning curves from the Keras training history: {keys} per epoch, solid for "
+            "training, dashed for the validation split, one colour per fold.",
         )
 
 
