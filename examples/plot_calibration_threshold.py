@@ -52,8 +52,8 @@ print(f"train {len(y_train)}, calibration {len(y_cal)}, test {len(y_test)} stamp
 # hundred stamps turns the scores into a staircase of tied values.
 
 model = skrb.make_dia_pipeline(
-    optimizer="adam", learning_rate=1e-3, epochs=6, batch_size=32, random_state=0
-).set_params(classifier__verbose=0)
+    optimizer="adam", learning_rate=1e-3, epochs=6, batch_size=32, random_state=0, verbose=0
+)
 model.fit(X_train, y_train)
 calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")
 calibrated.fit(X_cal, y_cal)
@@ -139,7 +139,8 @@ fig.tight_layout()
 
 # %%
 # The sigmoid map is strictly increasing, so calibration changes what the scores *mean*, not
-# their order: the ROC curve, and so the MDR at a given FPR, stay the same. Calibrate when the number itself is
-# used (ranking alerts across models, combining scores, quoting P(real)); choose the threshold
-# by FPR in either case. A calibration set drawn with the class mix of the stream (mostly bogus)
-# gives probabilities for that mix; a balanced one, like this, for a balanced one.
+# their order: the ROC curve, and so the MDR at a given FPR, stay the same. Calibrate when the
+# number itself is used (ranking alerts across models, combining scores, quoting P(real));
+# choose the threshold by FPR in either case. A calibration set drawn with the class mix of the
+# stream (mostly bogus) gives probabilities for that mix; a balanced one, like this, for a
+# balanced one.

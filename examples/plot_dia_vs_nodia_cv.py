@@ -37,13 +37,13 @@ print(f"stamp sets: {X.shape}, real: {int(y.sum())}, bogus: {int((y == 0).sum())
 # :func:`skrb.make_dia_pipeline` and :func:`skrb.make_nodia_pipeline` put each network's own
 # scaling and layout in front of it; keyword arguments go to the classifier. The paper's
 # plain SGD needs many epochs; for a one-minute run both use Adam (a constructor parameter like
-# any other) for a few epochs. ``random_state`` seeds each fit; ``classifier__verbose=0``
-# silences Keras' progress output.
+# any other) for a few epochs. ``random_state`` seeds each fit; ``verbose=0`` silences Keras'
+# progress output.
 
 settings = dict(optimizer="adam", learning_rate=1e-3, epochs=5, batch_size=32, random_state=0)
 models = {
-    "DIA": skrb.make_dia_pipeline(**settings).set_params(classifier__verbose=0),
-    "noDIA": skrb.make_nodia_pipeline(**settings).set_params(classifier__verbose=0),
+    "DIA": skrb.make_dia_pipeline(**settings, verbose=0),
+    "noDIA": skrb.make_nodia_pipeline(**settings, verbose=0),
 }
 models["DIA"]
 

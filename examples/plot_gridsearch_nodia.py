@@ -29,8 +29,8 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
 pipe = skrb.make_nodia_pipeline(
-    optimizer="adam", learning_rate=1e-3, epochs=5, batch_size=32, random_state=0
-).set_params(classifier__verbose=0)
+    optimizer="adam", learning_rate=1e-3, epochs=5, batch_size=32, random_state=0, verbose=0
+)
 
 # %%
 # The knobs
