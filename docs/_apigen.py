@@ -142,7 +142,7 @@ def _section(module: ModuleType, title: str) -> str:
             "",
             ".. autosummary::",
             "   :toctree: generated/",
-            f"   :template: {kind}.rst",
+            f"   :template: autosummary/{kind}.rst",
             "   :nosignatures:",
             "",
             *(f"   {member}" for member in members),

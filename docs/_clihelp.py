@@ -15,7 +15,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-HELP_WIDTH = "88"
+HELP_WIDTH = "80"
 """Terminal width argparse formats the help for (it reads ``COLUMNS``)."""
 
 
