@@ -507,8 +507,11 @@ def make_stamps(
     (ZTF) of CPU time on one core, in memory that does not grow beyond the output.
     Sky, noise and template depth of the ``"ztf"`` preset match real ZTF alert cutouts (science
     sky ~60-95 ADU with ~5 ADU noise; template noise ~0.2 of it; template on the science's
-    photometric scale); braai, ZTF's deep real/bogus CNN trained only on real data, separates
-    the simulator's real and bogus ZTF stamps (see ``benchmarks/bench_simulator.py``).
+    photometric scale). Networks trained only on real data separate the simulator's real and
+    bogus stamps: braai d6_m7 (ZTF) on the ``"ztf"`` preset with a ROC AUC of about 0.99, and
+    the DIA and noDIA CNNs published by Acero-Cuellar et al. (2023), trained on DES autoScan
+    stamps, on the ``"des"`` preset with about 0.99 and 0.90, the paper's ordering (see
+    ``benchmarks/bench_simulator.py``).
 
     Examples
     --------
