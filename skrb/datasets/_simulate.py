@@ -436,7 +436,7 @@ def make_stamps(
     that appear in the search only, within half a pixel of the stamp centre, on a host galaxy
     for a share ``host_fraction`` of them, with a log-uniform signal-to-noise in ``snr_range``.
     *Bogus* candidates (``y == 0``) are drawn from the families in
-    ``skrb.datasets._presets.ARTIFACTS``:
+    :data:`skrb.datasets.ARTIFACTS`:
 
     - ``"misregistration"``: a star or galaxy core whose template is misaligned by 0.3-1.2
       pixels, leaving a dipole;
