@@ -6,11 +6,11 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skrb._panels import PANELS
 from skrb.preprocessing import _scaling_kernels as kernels
+from skrb.preprocessing._base import StatelessStampTransformer
 from skrb.preprocessing._threads import for_each_chunk
 from skrb.utils.validation import validate_stamp_sets
 
@@ -37,7 +37,7 @@ _PANEL_CODES = {
 _NAN_CODES = {"median": kernels.NAN_MEDIAN, "fill": kernels.NAN_FILL, "raise": kernels.NAN_FILL}
 
 
-class StampScaler(TransformerMixin, BaseEstimator):
+class StampScaler(StatelessStampTransformer):
     """Scale each panel of each stamp set by its own statistics.
 
     Stateless: every panel is scaled with statistics of that panel alone, so ``transform``
@@ -140,25 +140,6 @@ class StampScaler(TransformerMixin, BaseEstimator):
         self.fill_value = fill_value
         self.n_sigma = n_sigma
 
-    def fit(self, X: Any, y: Any = None) -> StampScaler:
-        """Check the parameters and record the stamp shape.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, 3, H, W) or (n_samples, 3 * H * W)
-            Stamp sets.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : StampScaler
-            The fitted scaler.
-        """
-        self._check_params()
-        validate_stamp_sets(self, X, reset=True, allow_nan=True)
-        return self
-
     def transform(self, X: Any) -> np.ndarray:
         """Scale each panel of each stamp set.
 
@@ -207,13 +188,6 @@ class StampScaler(TransformerMixin, BaseEstimator):
         return out
 
     def _check_params(self) -> None:
-        self._validate_params()
+        super()._check_params()
         if not np.isfinite(self.fill_value):
             raise ValueError(f"fill_value must be finite; got {self.fill_value!r}.")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
