@@ -43,8 +43,9 @@ class StampScaler(StatelessStampTransformer):
     Stateless: every panel is scaled with statistics of that panel alone, so ``transform``
     works without ``fit`` (``fit`` only records the input shape so that later calls are
     checked against it). Statistics ignore NaN (masked) pixels; the NaN pixels themselves are
-    then set by ``nan_policy``. The work is vectorised in compiled code over all panels (no
-    Python loop per stamp) and uses both cores.
+    then set by ``nan_policy``. The work runs in compiled code (numba), one pass over memory
+    with no Python loop per stamp, on all CPU cores (Python threads, safe with ``fork``; set
+    the ``NUMBA_NUM_THREADS`` environment variable to use fewer).
 
     Parameters
     ----------
