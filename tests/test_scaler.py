@@ -270,12 +270,13 @@ def test_output_is_always_finite_float32(X, method, nan_policy):
 
 
 # -- input forms and parameters ------------------------------------------------------------------
-def test_flattened_float64_list_and_strided_inputs_agree(rng):
+def test_flattened_float64_list_big_endian_and_strided_inputs_agree(rng):
     X = random_stamps(rng, n=4, shape=(7, 7))
     expected = StampScaler().transform(X)
     np.testing.assert_array_equal(StampScaler().transform(X.reshape(4, -1)), expected)
     np.testing.assert_allclose(StampScaler().transform(X.astype(np.float64)), expected)
     np.testing.assert_array_equal(StampScaler().transform(X.tolist()), expected)
+    np.testing.assert_array_equal(StampScaler().transform(X.astype(">f4")), expected)  # FITS
     wide = np.zeros((4, 3, 7, 14), dtype=np.float32)
     wide[..., ::2] = X
     np.testing.assert_array_equal(StampScaler().transform(wide[..., ::2]), expected)
