@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skrb._panels import PANELS
 from skrb.preprocessing import _scaling_kernels as kernels
 from skrb.preprocessing._base import StatelessStampTransformer
+from skrb.preprocessing._robust_stats import median_and_mad
 from skrb.preprocessing._threads import for_each_chunk
 from skrb.utils.validation import validate_stamp_sets
 
@@ -34,6 +35,7 @@ _PANEL_CODES = {
     "l2_rows": kernels.L2_ROWS,
     "minmax": kernels.MINMAX,
 }
+_NO_STATISTICS = np.empty((0, 2))
 _NAN_CODES = {"median": kernels.NAN_MEDIAN, "fill": kernels.NAN_FILL, "raise": kernels.NAN_FILL}
 
 
@@ -167,15 +169,19 @@ class StampScaler(StatelessStampTransformer):
         n_nan = np.empty((n, n_panels), dtype=np.int64)
         args = (float(self.n_sigma), _NAN_CODES[self.nan_policy], float(self.fill_value))
 
+        robust = kernels.ROBUST in codes
+
         def scale_chunk(start: int, stop: int) -> None:
             rows = (stop - start) * n_panels, h * w
+            panels = X[start:stop].reshape(rows)
             kernels.scale_panels(
-                X[start:stop].reshape(rows),
+                panels,
                 codes,
                 w,
                 *args,
                 out[start:stop].reshape(rows),
                 n_nan[start:stop].reshape(-1),
+                median_and_mad(panels) if robust else _NO_STATISTICS,
             )
 
         for_each_chunk(scale_chunk, n)
