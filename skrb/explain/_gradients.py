@@ -172,13 +172,28 @@ def gradient_saliency(
 
     Examples
     --------
+    A Pipeline (here a tiny one trained on 5x5 stamps) explains stamp sets, panel by panel:
+
     >>> import numpy as np
-    >>> from skrb.explain import gradient_saliency
-    >>> from skrb.explain._toy import toy_classifier
-    >>> clf = toy_classifier()
-    >>> X = np.random.default_rng(0).normal(size=(3, 5, 15, 1)).astype("float32")
-    >>> gradient_saliency(clf, X).shape
-    (3, 5, 15, 1)
+    >>> from skrb.explain import gradient_saliency, panel_shares
+    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
+    >>> X, y = make_toy_stamps(4, random_state=1)
+    >>> saliency = gradient_saliency(toy_pipeline("dia"), X)
+    >>> saliency.shape
+    (4, 3, 5, 5)
+    >>> panel_shares(saliency).sum(axis=1)
+    array([1., 1., 1., 1.])
+
+    A noDIA model does not read the difference panel, which is NaN:
+
+    >>> bool(np.isnan(gradient_saliency(toy_pipeline("nodia"), X)[:, 2]).all())
+    True
+
+    A bare classifier is explained on its own input, the stacked images:
+
+    >>> images = toy_pipeline("dia")["stacker"].transform(X)
+    >>> gradient_saliency(toy_pipeline("dia")["classifier"], images).shape
+    (4, 5, 15, 1)
     """
     resolved, index = _prepare(estimator, X, target)
     batch_size = _check_batch_size(batch_size)
