@@ -22,8 +22,6 @@ def _make_pipeline(
     model: str,
     scaler: StampScaler,
     checkpoint: str | os.PathLike[str] | None,
-    memory: Any,
-    verbose: bool,
     kw: dict[str, Any],
 ) -> Pipeline:
     from skrb import models  # TensorFlow is imported only when a pipeline is made
@@ -42,19 +40,11 @@ def _make_pipeline(
             ("scaler", scaler),
             ("stacker", StampStacker(layout=classifier.layout)),
             ("classifier", classifier),
-        ],
-        memory=memory,
-        verbose=verbose,
+        ]
     )
 
 
-def make_dia_pipeline(
-    checkpoint: str | os.PathLike[str] | None = None,
-    *,
-    memory: Any = None,
-    verbose: bool = False,
-    **kw: Any,
-) -> Pipeline:
+def make_dia_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: Any) -> Pipeline:
     """Make the DIA-based pipeline of Acero-Cuellar et al. (2023) on stamp sets.
 
     Steps: ``"scaler"`` = ``StampScaler("acero2023")`` (difference z-scored, search and
@@ -69,12 +59,10 @@ def make_dia_pipeline(
         classifier comes from :func:`~skrb.models.load_checkpoint` and the pipeline predicts
         without ``fit``. Calling ``fit`` retrains from scratch unless ``warm_start=True``
         (fine-tuning from the checkpoint).
-    memory : str, joblib.Memory or None, default=None
-        Passed to :class:`~sklearn.pipeline.Pipeline` (caches the scaling and stacking).
-    verbose : bool, default=False
-        Passed to :class:`~sklearn.pipeline.Pipeline`.
     **kw : dict
-        Parameters of the classifier (e.g. ``epochs=5``, ``random_state=0``).
+        Parameters of the classifier (e.g. ``epochs=5``, ``random_state=0``, ``verbose=0``
+        for Keras' progress output). The pipeline's own ``memory`` and ``verbose`` can be set
+        afterwards with ``set_params``.
 
     Returns
     -------
@@ -94,16 +82,10 @@ def make_dia_pipeline(
     >>> pipe.get_params()["classifier__epochs"]
     5
     """
-    return _make_pipeline("dia", StampScaler("acero2023"), checkpoint, memory, verbose, kw)
+    return _make_pipeline("dia", StampScaler("acero2023"), checkpoint, kw)
 
 
-def make_nodia_pipeline(
-    checkpoint: str | os.PathLike[str] | None = None,
-    *,
-    memory: Any = None,
-    verbose: bool = False,
-    **kw: Any,
-) -> Pipeline:
+def make_nodia_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: Any) -> Pipeline:
     """Make the noDIA pipeline of Acero-Cuellar et al. (2023): search and template only.
 
     Steps: ``"scaler"`` = ``StampScaler("acero2023")``, ``"stacker"`` =
@@ -115,10 +97,6 @@ def make_nodia_pipeline(
     checkpoint : str or path-like, optional
         A trained noDIA checkpoint (the authors' ``model_checkpoint_CCC_3s2DH.h5``): the
         pipeline then predicts without ``fit``.
-    memory : str, joblib.Memory or None, default=None
-        Passed to :class:`~sklearn.pipeline.Pipeline`.
-    verbose : bool, default=False
-        Passed to :class:`~sklearn.pipeline.Pipeline`.
     **kw : dict
         Parameters of the classifier.
 
@@ -137,16 +115,10 @@ def make_nodia_pipeline(
     >>> make_nodia_pipeline(verbose=0).named_steps["stacker"].layout
     'nodia'
     """
-    return _make_pipeline("nodia", StampScaler("acero2023"), checkpoint, memory, verbose, kw)
+    return _make_pipeline("nodia", StampScaler("acero2023"), checkpoint, kw)
 
 
-def make_braai_pipeline(
-    checkpoint: str | os.PathLike[str] | None = None,
-    *,
-    memory: Any = None,
-    verbose: bool = False,
-    **kw: Any,
-) -> Pipeline:
+def make_braai_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: Any) -> Pipeline:
     """Make braai's pipeline (Duev et al. 2019, model d6_m7), ZTF's ``drb`` score.
 
     Steps: ``"scaler"`` = ``StampScaler("l2_rows", nan_policy="fill", fill_value=0.0)``
@@ -158,10 +130,6 @@ def make_braai_pipeline(
     checkpoint : str or path-like, optional
         braai's ``d6_m7.weights.h5`` (with ``d6_m7.architecture.json`` next to it) or its
         folder: the pipeline then reproduces the alerts' ``drb`` without ``fit``.
-    memory : str, joblib.Memory or None, default=None
-        Passed to :class:`~sklearn.pipeline.Pipeline`.
-    verbose : bool, default=False
-        Passed to :class:`~sklearn.pipeline.Pipeline`.
     **kw : dict
         Parameters of the classifier.
 
@@ -177,4 +145,4 @@ def make_braai_pipeline(
     'l2_rows'
     """
     scaler = StampScaler("l2_rows", nan_policy="fill", fill_value=0.0)
-    return _make_pipeline("braai", scaler, checkpoint, memory, verbose, kw)
+    return _make_pipeline("braai", scaler, checkpoint, kw)
