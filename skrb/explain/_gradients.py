@@ -154,14 +154,14 @@ def gradient_saliency(
     Returns
     -------
     saliency : ndarray of the shape of ``X``
-        float32 saliency. For a Pipeline, panels the classifier's layout does not use (e.g. the
+        The float32 saliency. For a Pipeline, panels the classifier's layout does not use (e.g. the
         difference for noDIA) are NaN.
 
     See Also
     --------
-    smoothgrad : noise-averaged gradients (less speckle).
-    integrated_gradients : path-integrated gradients (no saturation, completeness).
-    panel_shares : share of the total saliency in each panel.
+    smoothgrad : Noise-averaged gradients (less speckle).
+    integrated_gradients : Path-integrated gradients (no saturation, completeness).
+    panel_shares : Share of the total saliency in each panel.
 
     Notes
     -----
@@ -253,11 +253,11 @@ def smoothgrad(
     Returns
     -------
     saliency : ndarray of the shape of ``X``
-        float32 averaged gradients (NaN in panels a Pipeline's layout does not use).
+        The float32 averaged gradients (NaN in panels a Pipeline's layout does not use).
 
     See Also
     --------
-    gradient_saliency : the single-gradient saliency this averages.
+    gradient_saliency : The single-gradient saliency this averages.
 
     Examples
     --------
@@ -351,11 +351,11 @@ def integrated_gradients(
     Returns
     -------
     attributions : ndarray of the shape of ``X``
-        float32 signed attributions (NaN in panels a Pipeline's layout does not use).
+        The float32 signed attributions (NaN in panels a Pipeline's layout does not use).
 
     See Also
     --------
-    gradient_saliency : the local gradient.
+    gradient_saliency : The local gradient.
 
     Examples
     --------
