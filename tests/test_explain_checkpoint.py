@@ -9,7 +9,14 @@ import pytest
 import tensorflow as tf
 from sklearn.pipeline import Pipeline
 
-from skrb.explain import gradient_saliency, outcome_table, panel_shares, shap_values, winning_panel
+from skrb.explain import (
+    gradient_saliency,
+    outcome_table,
+    panel_shares,
+    randomized_copy,
+    shap_values,
+    winning_panel,
+)
 from skrb.models import load_checkpoint
 from skrb.preprocessing import StampScaler, StampStacker
 
@@ -70,6 +77,10 @@ def test_dia_checkpoint_saliency_equals_gradient_tape(checkpoint_dir, fixed_stam
         expected.append(np.abs(tape.gradient(top, x).numpy()[0]))
     expected = np.stack(expected)
     got = gradient_saliency(clf, images, batch_size=4)
+    # a randomised copy predicts with its own weights, not a cached compiled call of the original
+    trained = clf.predict_proba(images)
+    assert not np.allclose(randomized_copy(clf, random_state=0).predict_proba(images), trained)
+    np.testing.assert_array_equal(clf.predict_proba(images), trained)
     assert got.shape == images.shape
     assert expected.max() > 0
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * expected.max())
