@@ -176,8 +176,14 @@ def test_integrated_gradients_completeness(stamps):
     np.testing.assert_allclose(
         pipe_ig, StampStacker("dia").inverse_transform(integrated_gradients(clf, images, n_steps=8))
     )
+    one_stamp = integrated_gradients(
+        toy_pipeline(), X, baseline=np.zeros(X.shape[1:]), n_steps=8, batch_size=5
+    )
+    np.testing.assert_allclose(one_stamp, pipe_ig, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="baseline"):
         integrated_gradients(clf, images, baseline="blur")
+    with pytest.raises(ValueError, match="baseline holds 2 samples"):
+        integrated_gradients(toy_pipeline(), X, baseline=np.zeros_like(X[:2]))
 
 
 def test_softmax_saturation_shrinks_vanilla_gradients(stamps):

@@ -305,8 +305,16 @@ def _baseline_images(baseline: Any, resolved: ExplainTarget) -> np.ndarray:
         single = arr.shape == images.shape[1:]
         arr = check_images(arr[np.newaxis] if single else arr, images.shape[1:], "baseline")
         return arr[0] if single else arr
-    # Same shape as the X given (e.g. stamp sets for a Pipeline): map through the input steps.
-    return resolved.to_input(arr if arr.ndim in (2, 4) else arr[np.newaxis])
+    # Shaped like the X given (e.g. stamp sets for a Pipeline): map through the input steps.
+    mapped = resolved.to_input(arr if arr.ndim in (2, 4) else arr[np.newaxis])
+    if mapped.shape[0] == 1:
+        return mapped[0]
+    if mapped.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"baseline holds {mapped.shape[0]} samples; give one, or one per sample "
+            f"({images.shape[0]})."
+        )
+    return mapped
 
 
 def integrated_gradients(
