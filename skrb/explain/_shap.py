@@ -76,7 +76,7 @@ def shap_values(
     See Also
     --------
     integrated_gradients : The single-baseline path method.
-    panel_shares : Share of the total |value| in each panel.
+    panel_shares : Share of the total absolute value in each panel.
 
     Examples
     --------
