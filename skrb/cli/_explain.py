@@ -12,7 +12,7 @@ from astropy.table import Table
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
-from skrb.cli._options import add_command
+from skrb.cli._options import add_command, probability
 from skrb.cli._score import add_model_arguments, predict_p_real
 
 __all__ = ["add_parser", "run"]
@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--n-examples", type=int, default=8, metavar="N", help="stamps in saliency.png (default 8)"
     )
     parser.add_argument(
-        "--threshold", type=float, default=0.5, help="P(real) threshold (default 0.5)"
+        "--threshold", type=probability, default=0.5, help="P(real) threshold (default 0.5)"
     )
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED", help="default 0")
     parser.set_defaults(run=run)

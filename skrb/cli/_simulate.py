@@ -50,8 +50,6 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--output must be an .npz file; got {out.name!r}.")
     if args.n_samples < 1:
         raise CLIError(f"--n-samples must be at least 1; got {args.n_samples}.")
-    if not 0.0 <= args.real_fraction <= 1.0:
-        raise CLIError(f"--real-fraction must be in [0, 1]; got {args.real_fraction}.")
     from skrb.datasets import make_stamps
 
     X, y, meta = make_stamps(
