@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from skrb.cli._errors import CLIError
-from skrb.cli._options import add_command
+from skrb.cli._options import add_command, probability
 
 __all__ = ["add_parser", "run"]
 
@@ -37,7 +37,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--survey", choices=("des", "ztf"), default="des", help="preset (default des)"
     )
-    parser.add_argument("--real-fraction", type=float, default=0.5, metavar="F", help="default 0.5")
+    parser.add_argument(
+        "--real-fraction", type=probability, default=0.5, metavar="F", help="default 0.5"
+    )
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED", help="default 0")
     parser.set_defaults(run=run)
     return parser
