@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         plot_saliency,
         winning_panel,
     )
+    from skrb.report import write_csv
 
     if args.model_file is not None and args.model is not None:
         raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
@@ -102,12 +103,12 @@ def run(args: argparse.Namespace) -> int:
     for j, p in enumerate(panels):
         table[f"share_{p}"] = shares[:, j]
     table["winner"] = winners
-    table.write(out / "panel_shares.csv", format="ascii.csv", overwrite=True)
+    write_csv(table, out / "panel_shares.csv")
     if data.y is not None:
         outcomes = outcome_table(shares, data.y, y_pred, panels=panels)
     else:
         outcomes = _by_prediction(winners, y_pred, panels)
-    outcomes.write(out / "outcome_table.csv", format="ascii.csv", overwrite=True)
+    write_csv(outcomes, out / "outcome_table.csv")
     plot_outcome_shares(outcomes).savefig(out / "panel_shares.png", dpi=110)
     fig = plot_saliency(
         data.X,
