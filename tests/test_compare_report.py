@@ -100,3 +100,9 @@ def test_document_escapes_html():
     html = doc.to_html()
     assert "<h1>a &lt; b</h1>" in html
     assert "x &amp; y" in html and "&lt;td&gt;" in html
+
+
+def test_markdown_table_cells_escape_pipes():
+    md = Document("t").table(["share of |a|"], [["x|y"]]).to_markdown()
+    assert "| share of \\|a\\| |" in md
+    assert "| x\\|y |" in md
