@@ -4,8 +4,9 @@ Prints, so that runs can be compared:
 
 1. simulation speed (stamp sets per second) and peak memory, DES and ZTF presets;
 2. realism: ROC AUC of braai d6_m7 (ZTF's CNN, trained only on real ZTF data) on simulated
-   ZTF stamps against the simulator's labels, with its mean score per artifact family
-   (needs ../shared/data/checkpoints/braai_d6_m7, or SKRB_SHARED_DATA);
+   ZTF stamps against the simulator's labels, with its mean score per artifact family, and of
+   the authors' DIA and noDIA checkpoints (trained only on real DES stamps) on simulated DES
+   stamps (needs ../shared/data/checkpoints, or SKRB_SHARED_DATA);
 3. the paper's finding on DES-preset data: accuracy, ROC AUC, MDR and FPR of the DIA CNN and
    of the noDIA CNN trained on the same stamps (the DIA CNN should win, both well above chance
    and below perfect).
@@ -77,6 +78,31 @@ def bench_braai(n: int, seed: int) -> None:
         print(f"  {label:16s} n={sel.sum():4d}  mean P(real) {score[sel].mean():.3f}")
 
 
+def bench_authors_models(n: int, seed: int) -> None:
+    print(
+        f"== realism: the authors' DES-trained DIA and noDIA CNNs on {n} simulated DES stamp sets"
+    )
+    folder = SHARED / "checkpoints" / "acero_cuellar_2023"
+    if not folder.exists():
+        print(f"skipped: {folder} is absent (set SKRB_SHARED_DATA)")
+        return
+    from skrb.models import load_checkpoint
+
+    X, y = make_stamps(n, survey="des", random_state=seed)
+    for layout, name in (("dia", "AAD_3s3DH"), ("nodia", "CCC_3s2DH")):
+        model = make_pipeline(
+            StampScaler("acero2023"),
+            StampStacker(layout),
+            load_checkpoint(folder / f"model_checkpoint_{name}.h5", layout),
+        )
+        proba = model.predict_proba(X)[:, 1]
+        print(
+            f"{layout:5s}: ROC AUC {roc_auc_score(y, proba):.3f}  "
+            f"accuracy {np.mean((proba >= 0.5) == y):.3f}  (paper, real DES test set: "
+            f"{'0.959' if layout == 'dia' else '0.9155'})"
+        )
+
+
 def bench_dia_vs_nodia(n_train: int, n_test: int, epochs: int, batch: int, seed: int) -> None:
     from skrb.models import DIAClassifier, NoDIAClassifier
 
@@ -140,6 +166,7 @@ def main() -> None:
     print(f"(CPUs available: {os.cpu_count()}; timings depend on load)")
     bench_speed(n_speed, args.seed)
     bench_braai(n_braai, args.seed + 1)
+    bench_authors_models(n_braai, args.seed + 3)
     bench_dia_vs_nodia(args.n_train, args.n_test, args.epochs, args.batch_size, args.seed + 2)
 
 

@@ -285,3 +285,26 @@ def test_options_restrict_the_draws():
 def test_bad_parameters_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_stamps(**{"n_samples": 4, **kwargs})
+
+
+def test_authors_des_models_separate_simulated_des_stamps(des, checkpoint_dir):
+    """The paper's own CNNs, trained only on real DES stamps, read the DES preset as DES."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+
+    from skrb.models import load_checkpoint
+    from skrb.preprocessing import StampScaler, StampStacker
+
+    X, y, _ = des
+    folder = checkpoint_dir / "acero_cuellar_2023"
+    auc = {}
+    for layout, name in (("dia", "AAD_3s3DH"), ("nodia", "CCC_3s2DH")):
+        model = make_pipeline(
+            StampScaler("acero2023"),
+            StampStacker(layout),
+            load_checkpoint(folder / f"model_checkpoint_{name}.h5", layout),
+        )
+        auc[layout] = roc_auc_score(y, model.predict_proba(X)[:, 1])
+    print(f"authors' checkpoints, ROC AUC on simulated DES stamps: {auc}")
+    assert auc["dia"] >= 0.9, f"authors' DIA CNN ROC AUC {auc['dia']:.3f} < 0.9"
+    assert auc["dia"] > auc["nodia"] > 0.7, f"DIA vs noDIA ROC AUC: {auc}"

@@ -436,7 +436,7 @@ def make_stamps(
     that appear in the search only, within half a pixel of the stamp centre, on a host galaxy
     for a share ``host_fraction`` of them, with a log-uniform signal-to-noise in ``snr_range``.
     *Bogus* candidates (``y == 0``) are drawn from the families in
-    ``skrb.datasets._presets.ARTIFACTS``:
+    :data:`skrb.datasets.ARTIFACTS`:
 
     - ``"misregistration"``: a star or galaxy core whose template is misaligned by 0.3-1.2
       pixels, leaving a dipole;
@@ -507,8 +507,11 @@ def make_stamps(
     (ZTF) of CPU time on one core, in memory that does not grow beyond the output.
     Sky, noise and template depth of the ``"ztf"`` preset match real ZTF alert cutouts (science
     sky ~60-95 ADU with ~5 ADU noise; template noise ~0.2 of it; template on the science's
-    photometric scale); braai, ZTF's deep real/bogus CNN trained only on real data, separates
-    the simulator's real and bogus ZTF stamps (see ``benchmarks/bench_simulator.py``).
+    photometric scale). Networks trained only on real data separate the simulator's real and
+    bogus stamps: braai d6_m7 (ZTF) on the ``"ztf"`` preset with a ROC AUC of about 0.99, and
+    the DIA and noDIA CNNs published by Acero-Cuellar et al. (2023), trained on DES autoScan
+    stamps, on the ``"des"`` preset with about 0.99 and 0.90, the paper's ordering (see
+    ``benchmarks/bench_simulator.py``).
 
     Examples
     --------
