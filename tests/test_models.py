@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import joblib
 import keras
 import numpy as np
 import pytest
@@ -239,6 +240,8 @@ def test_pickle_and_keras_format_round_trip(cls, fitted, tmp_path):
     proba = clf.predict_proba(X)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), proba)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "clf.joblib").predict_proba(X), proba)
     path = tmp_path / "model.keras"
     clf.model_.save(path)
     model = keras.saving.load_model(path, safe_mode=True)
@@ -262,3 +265,10 @@ def test_predict_proba_batches_match_one_call(fitted):
     small = clone(clf).set_params(predict_batch_size=5)
     small.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
     np.testing.assert_allclose(small.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_validation_does_not_copy_float32_images(fitted):
+    clf, X, _ = fitted[DIAClassifier]
+    assert np.shares_memory(clf._validate_images(X, reset=False), X)
+    flat = X.reshape(len(X), -1)
+    assert np.shares_memory(clf._validate_images(flat, reset=False), X)

@@ -21,7 +21,6 @@ from skrb.preprocessing import StampScaler, StampStacker
 
 ESTIMATORS = [
     StampScaler(),
-    StampScaler("l2_rows", nan_policy="fill"),
     StampStacker(),
     StampStacker("channels"),
 ]
@@ -174,7 +173,7 @@ def test_one_dimensional_input_is_rejected(estimator, X):
 
 
 # -- composition: Pipeline, GridSearchCV, clone, joblib -------------------------------------------
-def toy_stamp_sets(rng, n=40, side=9):
+def toy_stamp_sets(rng, n=24, side=7):
     """Real: a point source in the difference; bogus: a dipole. Only the difference differs."""
     X = rng.normal(100.0, 5.0, size=(n, 3, side, side)).astype(np.float32)
     X[:, 2] -= 100.0
@@ -191,7 +190,7 @@ def test_scaler_then_stacker_pipeline(rng):
     pipe = Pipeline([("scaler", StampScaler()), ("stacker", StampStacker("dia"))])
     out = pipe.fit_transform(X)
     np.testing.assert_array_equal(out, StampStacker("dia").transform(StampScaler().transform(X)))
-    assert out.shape == (len(X), 9, 27, 1)
+    assert out.shape == (len(X), 7, 21, 1)
     np.testing.assert_array_equal(pipe.transform(X.reshape(len(X), -1)), out)
 
 

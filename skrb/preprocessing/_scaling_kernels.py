@@ -160,9 +160,13 @@ def _center_scale(
     mean: float,
     std: float,
     n_sigma: float,
+    robust: np.ndarray,
     scratch: np.ndarray,
 ) -> tuple[float, float]:
-    """Return (center, scale) so that the panel ``x`` maps to (x - center) / scale."""
+    """Return (center, scale) so that the panel ``x`` maps to (x - center) / scale.
+
+    ``robust`` holds the panel's (median, MAD) if known, else NaN.
+    """
     if code == ZSCORE:
         return mean, _nonzero(std)
     if code == CLIPPED_MINMAX:
@@ -174,9 +178,11 @@ def _center_scale(
         lo, hi, _ = _min_max(x, -np.inf, np.inf, scratch)
         return lo, _nonzero(hi - lo)
     if code == ROBUST:
-        values = _gather_valid(x, x, n_valid)
-        median = np.median(values)
-        mad = np.median(np.abs(values - median))
+        median, mad = robust[0], robust[1]
+        if np.isnan(median):  # not given: compute over the valid pixels
+            values = _gather_valid(x, x, n_valid)
+            median = np.median(values)
+            mad = np.median(np.abs(values - median))
         return median, _nonzero(_MAD_TO_SIGMA * mad)
     return 0.0, _nonzero(np.sqrt(_sum_squares(x)))  # L2
 
@@ -218,6 +224,7 @@ def _scale_panel(
     n_sigma: float,
     nan_code: int,
     fill: float,
+    robust: np.ndarray,
     scratch: np.ndarray,
 ) -> int:
     """Scale one flattened panel ``x`` into ``out``; return its number of NaN pixels."""
@@ -229,7 +236,7 @@ def _scale_panel(
     if code == L2_ROWS:
         _scale_rows(x, out, width)
     else:
-        center, scale = _center_scale(x, code, n_valid, mean, std, n_sigma, scratch)
+        center, scale = _center_scale(x, code, n_valid, mean, std, n_sigma, robust, scratch)
         _write(x, out, center, scale)
     if n_nan:
         _fill_nan(x, out, n_valid, nan_code, fill)
@@ -246,16 +253,21 @@ def scale_panels(
     fill: float,
     out: np.ndarray,
     n_nan: np.ndarray,
+    robust: np.ndarray,
 ) -> None:
     """Scale every panel of ``X`` into ``out`` and count the NaN pixels of each.
 
     ``X`` and ``out`` are float32 of shape (n_samples * n_panels, H * W), C-contiguous, panel
     ``k`` being panel ``k % len(codes)`` of its stamp set; ``codes[p]`` is the scaling code of
     panel ``p``; ``width`` is the stamp width W; ``n_nan`` (n_samples * n_panels,) receives
-    the number of NaN pixels of each panel. Releases the GIL.
+    the number of NaN pixels of each panel; ``robust`` (n_samples * n_panels, 2) gives the
+    (median, MAD) of each panel where known (NaN elsewhere), or has no rows when no panel
+    uses them. Releases the GIL.
     """
     n_panels = codes.size
     scratch = np.empty(2, dtype=np.int32)
+    unknown = np.full(2, np.nan)
     for k in range(X.shape[0]):
         code = codes[k % n_panels]
-        n_nan[k] = _scale_panel(X[k], out[k], code, width, n_sigma, nan_code, fill, scratch)
+        given = robust[k] if code == ROBUST else unknown
+        n_nan[k] = _scale_panel(X[k], out[k], code, width, n_sigma, nan_code, fill, given, scratch)
