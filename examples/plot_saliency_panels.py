@@ -108,3 +108,32 @@ for name in models:
 
 fig = plot_outcome_shares(tables)
 plt.figure(fig)
+
+# %%
+# The authors' trained networks
+# -----------------------------
+# With the authors' published checkpoints (in the project's shared data folder, where
+# present, or named by the ``SKRB_SHARED_DATA`` environment variable),
+# :func:`skrb.make_dia_pipeline` and :func:`skrb.make_nodia_pipeline` predict without fitting,
+# and the same three calls give their tables on the same simulated stamps.
+
+import os
+from pathlib import Path
+
+shared = Path(skrb.__file__).resolve().parents[2] / "shared" / "data"
+folder = Path(os.environ.get("SKRB_SHARED_DATA", shared)) / "checkpoints" / "acero_cuellar_2023"
+checkpoints = {
+    "DIA": (skrb.make_dia_pipeline, folder / "model_checkpoint_AAD_3s3DH.h5"),
+    "noDIA": (skrb.make_nodia_pipeline, folder / "model_checkpoint_CCC_3s2DH.h5"),
+}
+for name, (make, path) in checkpoints.items():
+    if not path.exists():
+        print(f"{path} is absent: skipping the authors' {name} network")
+        continue
+    authors = make(checkpoint=path)
+    shares, panels = panel_shares(gradient_saliency(authors, X_test), return_panels=True)
+    order = [p for p in ("difference", "search", "template") if p in panels]
+    print(f"\nThe authors' {name} network (accuracy {authors.score(X_test, y_test):.3f})")
+    outcome_table(shares, y_test, authors.predict(X_test), panels=panels)[
+        ["outcome", "n", *order]
+    ].pprint()

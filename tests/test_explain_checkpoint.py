@@ -9,7 +9,14 @@ import pytest
 import tensorflow as tf
 from sklearn.pipeline import Pipeline
 
-from skrb.explain import gradient_saliency, panel_shares, shap_values
+from skrb.explain import (
+    gradient_saliency,
+    outcome_table,
+    panel_shares,
+    randomized_copy,
+    shap_values,
+    winning_panel,
+)
 from skrb.models import load_checkpoint
 from skrb.preprocessing import StampScaler, StampStacker
 
@@ -70,6 +77,10 @@ def test_dia_checkpoint_saliency_equals_gradient_tape(checkpoint_dir, fixed_stam
         expected.append(np.abs(tape.gradient(top, x).numpy()[0]))
     expected = np.stack(expected)
     got = gradient_saliency(clf, images, batch_size=4)
+    # a randomised copy predicts with its own weights, not a cached compiled call of the original
+    trained = clf.predict_proba(images)
+    assert not np.allclose(randomized_copy(clf, random_state=0).predict_proba(images), trained)
+    np.testing.assert_array_equal(clf.predict_proba(images), trained)
     assert got.shape == images.shape
     assert expected.max() > 0
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * expected.max())
@@ -95,3 +106,27 @@ def test_checkpoint_pipelines_panel_shares(checkpoint_dir, fixed_stamps):
         values = shap_values(pipe, fixed_stamps[:4], background=fixed_stamps[4:], n_samples=20)
         assert values.shape == (4, 3, 51, 51)
         np.testing.assert_allclose(panel_shares(values).sum(axis=1), 1.0)
+
+
+def test_dia_checkpoint_reads_the_difference_on_des_simulated_stamps(checkpoint_dir):
+    """The paper's finding, with the authors' network, on DES-preset simulated stamps."""
+    from skrb.datasets import make_stamps
+
+    X, y = make_stamps(120, survey="des", random_state=3)
+    pipe = Pipeline(
+        [
+            ("scaler", StampScaler()),
+            ("stacker", StampStacker("dia")),
+            (
+                "classifier",
+                load_checkpoint(checkpoint_dir / "acero_cuellar_2023" / DIA_FILE, "dia"),
+            ),
+        ]
+    )
+    shares = panel_shares(gradient_saliency(pipe, X))
+    winners = winning_panel(shares)
+    assert np.mean(winners == "difference") > 0.5
+    table = outcome_table(shares, y, pipe.predict(X))
+    assert len(table) == 4 and table["n"].sum() == len(y)
+    real_real = table[0]
+    assert real_real["difference"] > real_real["search"] + real_real["template"]

@@ -128,6 +128,15 @@ def test_bad_input_errors(stamps):
         gradient_saliency(toy_pipeline(), X[:, :2])
 
 
+def test_progress_bar_and_batches_agree(stamps, capsys):
+    X, _ = stamps
+    pipe = toy_pipeline()
+    quiet = gradient_saliency(pipe, X)
+    shown = gradient_saliency(pipe, X, batch_size=5, verbose=1)
+    np.testing.assert_allclose(shown, quiet, rtol=1e-5)
+    assert "gradient saliency" in capsys.readouterr().err
+
+
 def test_smoothgrad(stamps):
     X, _ = stamps
     pipe = toy_pipeline()
@@ -167,8 +176,14 @@ def test_integrated_gradients_completeness(stamps):
     np.testing.assert_allclose(
         pipe_ig, StampStacker("dia").inverse_transform(integrated_gradients(clf, images, n_steps=8))
     )
+    one_stamp = integrated_gradients(
+        toy_pipeline(), X, baseline=np.zeros(X.shape[1:]), n_steps=8, batch_size=5
+    )
+    np.testing.assert_allclose(one_stamp, pipe_ig, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="baseline"):
         integrated_gradients(clf, images, baseline="blur")
+    with pytest.raises(ValueError, match="baseline holds 2 samples"):
+        integrated_gradients(toy_pipeline(), X, baseline=np.zeros_like(X[:2]))
 
 
 def test_softmax_saturation_shrinks_vanilla_gradients(stamps):
@@ -198,6 +213,9 @@ def test_shap_values_gradient_and_deep(stamps):
     c = proba.argmax(axis=1)
     expected = proba[np.arange(len(c)), c] - clf.predict_proba(background)[:, c].mean(axis=0)
     np.testing.assert_allclose(deep.sum(axis=(1, 2, 3)), expected, atol=1e-4)
+    real = shap_values(clf, images, background=background, method="deep", target=1)
+    p_real = proba[:, 1] - clf.predict_proba(background)[:, 1].mean()
+    np.testing.assert_allclose(real.sum(axis=(1, 2, 3)), p_real, atol=1e-4)
     with pytest.raises(ValueError, match="method"):
         shap_values(clf, images, method="kernel")
     with pytest.raises(ValueError, match="n_background"):

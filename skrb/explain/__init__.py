@@ -12,6 +12,14 @@ classifier's layout does not use) and returns attributions of the shape of the `
 analysis of Acero-Cuellar et al. (2023); :func:`plot_saliency`, :func:`plot_outcome_shares` and
 :func:`plot_method_comparison` return matplotlib Figures; :func:`model_randomization_check`
 tests that the maps depend on the trained weights.
+
+Gradients saturate. Where the network is confident the softmax is flat, so the vanilla gradient
+of a confidently classified stamp is small everywhere (its relative pattern, and so its panel
+shares, stay meaningful; its absolute size does not compare across stamps). ReLU units that are
+off, and max-pooling, pass no gradient to most pixels, which makes vanilla maps speckled.
+SmoothGrad averages the speckle out; Integrated Gradients and SHAP integrate along paths from
+reference inputs and add up to the change in probability (completeness), so they do not
+saturate.
 """
 
 from skrb.explain._gradients import gradient_saliency, integrated_gradients, smoothgrad

@@ -154,14 +154,14 @@ def gradient_saliency(
     Returns
     -------
     saliency : ndarray of the shape of ``X``
-        float32 saliency. For a Pipeline, panels the classifier's layout does not use (e.g. the
+        The float32 saliency. For a Pipeline, panels the classifier's layout does not use (e.g. the
         difference for noDIA) are NaN.
 
     See Also
     --------
-    smoothgrad : noise-averaged gradients (less speckle).
-    integrated_gradients : path-integrated gradients (no saturation, completeness).
-    panel_shares : share of the total saliency in each panel.
+    smoothgrad : Noise-averaged gradients (less speckle).
+    integrated_gradients : Path-integrated gradients (no saturation, completeness).
+    panel_shares : Share of the total saliency in each panel.
 
     Notes
     -----
@@ -172,13 +172,28 @@ def gradient_saliency(
 
     Examples
     --------
+    A Pipeline (here a tiny one trained on 5x5 stamps) explains stamp sets, panel by panel:
+
     >>> import numpy as np
-    >>> from skrb.explain import gradient_saliency
-    >>> from skrb.explain._toy import toy_classifier
-    >>> clf = toy_classifier()
-    >>> X = np.random.default_rng(0).normal(size=(3, 5, 15, 1)).astype("float32")
-    >>> gradient_saliency(clf, X).shape
-    (3, 5, 15, 1)
+    >>> from skrb.explain import gradient_saliency, panel_shares
+    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
+    >>> X, y = make_toy_stamps(4, random_state=1)
+    >>> saliency = gradient_saliency(toy_pipeline("dia"), X)
+    >>> saliency.shape
+    (4, 3, 5, 5)
+    >>> panel_shares(saliency).sum(axis=1)
+    array([1., 1., 1., 1.])
+
+    A noDIA model does not read the difference panel, which is NaN:
+
+    >>> bool(np.isnan(gradient_saliency(toy_pipeline("nodia"), X)[:, 2]).all())
+    True
+
+    A bare classifier is explained on its own input, the stacked images:
+
+    >>> images = toy_pipeline("dia")["stacker"].transform(X)
+    >>> gradient_saliency(toy_pipeline("dia")["classifier"], images).shape
+    (4, 5, 15, 1)
     """
     resolved, index = _prepare(estimator, X, target)
     batch_size = _check_batch_size(batch_size)
@@ -238,11 +253,11 @@ def smoothgrad(
     Returns
     -------
     saliency : ndarray of the shape of ``X``
-        float32 averaged gradients (NaN in panels a Pipeline's layout does not use).
+        The float32 averaged gradients (NaN in panels a Pipeline's layout does not use).
 
     See Also
     --------
-    gradient_saliency : the single-gradient saliency this averages.
+    gradient_saliency : The single-gradient saliency this averages.
 
     Examples
     --------
@@ -290,8 +305,16 @@ def _baseline_images(baseline: Any, resolved: ExplainTarget) -> np.ndarray:
         single = arr.shape == images.shape[1:]
         arr = check_images(arr[np.newaxis] if single else arr, images.shape[1:], "baseline")
         return arr[0] if single else arr
-    # Same shape as the X given (e.g. stamp sets for a Pipeline): map through the input steps.
-    return resolved.to_input(arr if arr.ndim in (2, 4) else arr[np.newaxis])
+    # Shaped like the X given (e.g. stamp sets for a Pipeline): map through the input steps.
+    mapped = resolved.to_input(arr if arr.ndim in (2, 4) else arr[np.newaxis])
+    if mapped.shape[0] == 1:
+        return mapped[0]
+    if mapped.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"baseline holds {mapped.shape[0]} samples; give one, or one per sample "
+            f"({images.shape[0]})."
+        )
+    return mapped
 
 
 def integrated_gradients(
@@ -336,11 +359,11 @@ def integrated_gradients(
     Returns
     -------
     attributions : ndarray of the shape of ``X``
-        float32 signed attributions (NaN in panels a Pipeline's layout does not use).
+        The float32 signed attributions (NaN in panels a Pipeline's layout does not use).
 
     See Also
     --------
-    gradient_saliency : the local gradient.
+    gradient_saliency : The local gradient.
 
     Examples
     --------

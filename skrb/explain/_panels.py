@@ -106,8 +106,8 @@ def panel_shares(
 
     See Also
     --------
-    winning_panel : the panel with the largest share.
-    outcome_table : the paper's table of winning panels by outcome.
+    winning_panel : The panel with the largest share.
+    outcome_table : The paper's table of winning panels by outcome.
 
     Examples
     --------

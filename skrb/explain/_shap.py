@@ -69,14 +69,14 @@ def shap_values(
     Returns
     -------
     values : ndarray of the shape of ``X``
-        float32 signed SHAP values of the target class probability (NaN in panels a Pipeline's
+        The float32 signed SHAP values of the target class probability (NaN in panels a Pipeline's
         layout does not use). With ``method="deep"`` they sum over pixels to the probability
         minus its mean over the background; ``"gradient"`` does so approximately.
 
     See Also
     --------
-    integrated_gradients : the single-baseline path method.
-    panel_shares : share of the total |value| in each panel.
+    integrated_gradients : The single-baseline path method.
+    panel_shares : Share of the total absolute value in each panel.
 
     Examples
     --------
