@@ -152,3 +152,18 @@ def test_score_needs_a_model(capsys, stamp_file):
 def test_traceback_flag_reraises(tmp_path):
     with pytest.raises(Exception, match="no such stamp file"):
         main(["--traceback", "compare", "--stamps", str(tmp_path / "none.npz")])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "x.npz", "--model-file", "m.joblib", "-o", "x.csv", "--threshold", "2"],
+        ["compare", "--threshold", "-0.1"],
+        ["simulate", "-o", "x.npz", "--real-fraction", "lots"],
+    ],
+)
+def test_probabilities_outside_0_1_are_usage_errors(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "expected a number in [0, 1]" in capsys.readouterr().err

@@ -91,6 +91,10 @@ def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
         assert outcomes["n"].sum() == N_SAMPLES // 2
     nodia = Table.read(report / "panel_outcomes_nodia.csv", format="ascii.csv")
     assert "difference" not in nodia.colnames  # the noDIA model never sees it
+    seen = nodia["n"] > 0
+    np.testing.assert_allclose(
+        (nodia["search_mean_share"] + nodia["template_mean_share"])[seen], 1, atol=1e-6
+    )
 
 
 def test_train_score_explain_round_trip(sim_file, tmp_path, capsys):

@@ -9,6 +9,7 @@ Problems with the command or the data end with a one-line message on stderr and 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shlex
 import sys
@@ -74,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # tf.function retracing notices (one per model and fold) are noise to a command-line user
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["skrb", *argv])

@@ -13,6 +13,7 @@ from skrb.cli._options import (
     add_command,
     add_training_arguments,
     keras_verbosity,
+    probability,
     training_overrides,
 )
 from skrb.cli._protocols import PROTOCOLS
@@ -67,7 +68,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=probability,
         default=0.5,
         help="P(real) at or above which a candidate is called real (default 0.5)",
     )
@@ -92,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
     protocol = PROTOCOLS[args.protocol]
     if len(set(args.models)) != len(args.models):
         raise CLIError(f"--models lists a model twice: {' '.join(args.models)}.")
-    if not 0.0 <= args.threshold <= 1.0:
-        raise CLIError(f"--threshold must be in [0, 1]; got {args.threshold}.")
     cv: int | float = protocol.cv
     if args.cv is not None:
         cv = args.cv

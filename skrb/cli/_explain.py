@@ -12,7 +12,7 @@ from astropy.table import Table
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
-from skrb.cli._options import add_command
+from skrb.cli._options import add_command, probability
 from skrb.cli._score import add_model_arguments, predict_p_real
 
 __all__ = ["add_parser", "run"]
@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--n-examples", type=int, default=8, metavar="N", help="stamps in saliency.png (default 8)"
     )
     parser.add_argument(
-        "--threshold", type=float, default=0.5, help="P(real) threshold (default 0.5)"
+        "--threshold", type=probability, default=0.5, help="P(real) threshold (default 0.5)"
     )
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED", help="default 0")
     parser.set_defaults(run=run)
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         plot_saliency,
         winning_panel,
     )
+    from skrb.report import write_csv
 
     if args.model_file is not None and args.model is not None:
         raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
@@ -102,12 +103,12 @@ def run(args: argparse.Namespace) -> int:
     for j, p in enumerate(panels):
         table[f"share_{p}"] = shares[:, j]
     table["winner"] = winners
-    table.write(out / "panel_shares.csv", format="ascii.csv", overwrite=True)
+    write_csv(table, out / "panel_shares.csv")
     if data.y is not None:
         outcomes = outcome_table(shares, data.y, y_pred, panels=panels)
     else:
         outcomes = _by_prediction(winners, y_pred, panels)
-    outcomes.write(out / "outcome_table.csv", format="ascii.csv", overwrite=True)
+    write_csv(outcomes, out / "outcome_table.csv")
     plot_outcome_shares(outcomes).savefig(out / "panel_shares.png", dpi=110)
     fig = plot_saliency(
         data.X,

@@ -7,7 +7,45 @@ from typing import Any
 
 from skrb.cli._protocols import PROTOCOLS
 
-__all__ = ["add_command", "add_training_arguments", "keras_verbosity", "training_overrides"]
+__all__ = [
+    "add_command",
+    "add_training_arguments",
+    "keras_verbosity",
+    "probability",
+    "training_overrides",
+]
+
+
+def probability(text: str) -> float:
+    """Parse a command-line value that must lie in [0, 1] (an argparse ``type``).
+
+    Parameters
+    ----------
+    text : str
+        The value as typed.
+
+    Returns
+    -------
+    value : float
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> from skrb.cli._options import probability
+    >>> probability("0.5")
+    0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {value:g}")
+    return value
 
 
 def add_command(

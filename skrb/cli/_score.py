@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from skrb.cli._data import read_stamp_file
 from skrb.cli._errors import CLIError
 from skrb.cli._models import MODELS, load_model
-from skrb.cli._options import add_command
+from skrb.cli._options import add_command, probability
 
 __all__ = ["add_model_arguments", "add_parser", "predict_p_real", "run"]
 
@@ -123,7 +123,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=probability,
         default=0.5,
         help="P(real) at or above which the 'real' column is true (default 0.5)",
     )

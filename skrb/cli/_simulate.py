@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from skrb.cli._errors import CLIError
-from skrb.cli._options import add_command
+from skrb.cli._options import add_command, probability
 
 __all__ = ["add_parser", "run"]
 
@@ -37,7 +37,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--survey", choices=("des", "ztf"), default="des", help="preset (default des)"
     )
-    parser.add_argument("--real-fraction", type=float, default=0.5, metavar="F", help="default 0.5")
+    parser.add_argument(
+        "--real-fraction", type=probability, default=0.5, metavar="F", help="default 0.5"
+    )
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED", help="default 0")
     parser.set_defaults(run=run)
     return parser
@@ -50,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--output must be an .npz file; got {out.name!r}.")
     if args.n_samples < 1:
         raise CLIError(f"--n-samples must be at least 1; got {args.n_samples}.")
-    if not 0.0 <= args.real_fraction <= 1.0:
-        raise CLIError(f"--real-fraction must be in [0, 1]; got {args.real_fraction}.")
     from skrb.datasets import make_stamps
 
     X, y, meta = make_stamps(

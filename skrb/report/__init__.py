@@ -3,6 +3,7 @@
 from skrb.report._document import Document
 from skrb.report._figures import plot_confusion_matrices, plot_learning_curves, plot_roc_curves
 from skrb.report._saliency import SaliencySection
+from skrb.report._tables import write_csv
 from skrb.report._writer import write_report
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "plot_confusion_matrices",
     "plot_learning_curves",
     "plot_roc_curves",
+    "write_csv",
     "write_report",
 ]

@@ -23,6 +23,11 @@ _CSS = (
 )
 
 
+def _cell(text: str) -> str:
+    """Escape a Markdown table cell (a bare ``|`` would start a new column)."""
+    return text.replace("|", "\\|")
+
+
 @dataclass
 class Document:
     """Blocks of a report, rendered with :meth:`to_markdown` and :meth:`to_html`.
@@ -93,9 +98,9 @@ class Document:
                 out += [content, ""]
             elif kind == "table":
                 headers, rows = content
-                out.append("| " + " | ".join(headers) + " |")
+                out.append("| " + " | ".join(map(_cell, headers)) + " |")
                 out.append("| " + " | ".join("---" for _ in headers) + " |")
-                out += ["| " + " | ".join(r) + " |" for r in rows]
+                out += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
                 out.append("")
             elif kind == "figure":
                 path, caption = content

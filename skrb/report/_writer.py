@@ -28,6 +28,7 @@ from skrb.report._figures import (
     plot_learning_curves,
     plot_roc_curves,
 )
+from skrb.report._tables import write_csv
 
 __all__ = ["write_report"]
 
@@ -179,8 +180,8 @@ def write_report(
     payload = {"description": _jsonable(description), **result.to_dict()}
     payload["environment"] = {"python": platform.python_version(), "platform": platform.platform()}
     (directory / "metrics.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
-    result.summary().write(directory / "metrics.csv", format="ascii.csv", overwrite=True)
-    result.fold_table().write(directory / "folds.csv", format="ascii.csv", overwrite=True)
+    write_csv(result.summary(), directory / "metrics.csv")
+    write_csv(result.fold_table(), directory / "folds.csv")
 
     doc = Document(title)
     n_real, n_bogus = int(np.sum(result.y == 1)), int(np.sum(result.y == 0))
