@@ -178,18 +178,21 @@ class StampScaler(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         X = np.ascontiguousarray(validate_stamp_sets(self, X, reset=False, allow_nan=True))
+        n, n_panels, h, w = X.shape
         codes = np.array([_PANEL_CODES[s] for s in SCALING_METHODS[self.method]], dtype=np.int64)
         out = np.empty_like(X)
-        n_nan = np.empty(X.shape[:2], dtype=np.int64)
+        n_nan = np.empty(n * n_panels, dtype=np.int64)
         kernels.scale_panels(
-            X,
+            X.reshape(n * n_panels, h * w),
             codes,
+            w,
             float(self.n_sigma),
             _NAN_CODES[self.nan_policy],
             float(self.fill_value),
-            out,
+            out.reshape(n * n_panels, h * w),
             n_nan,
         )
+        n_nan = n_nan.reshape(n, n_panels)
         if self.nan_policy == "raise" and n_nan.any():
             i, p = np.argwhere(n_nan)[0]
             raise ValueError(

@@ -37,133 +37,170 @@ NAN_MEDIAN = 1  # the median of the panel's scaled valid pixels
 
 _MAD_TO_SIGMA = 1.4826
 _F32_MAX = float(np.finfo(np.float32).max)
+# Let reductions be reordered (so they vectorise) while keeping exact NaN/inf semantics.
+_FAST = {"reassoc", "contract", "arcp", "nsz"}
+_jit = njit(cache=True, nogil=True, fastmath=_FAST)
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _nonzero(scale: float) -> float:
     """Replace a zero scale by 1 (scikit-learn's convention): constant panels map to 0."""
     return scale if scale > 0.0 else 1.0
 
 
-@njit(cache=True, nogil=True)
-def _gather_valid(values: np.ndarray, x: np.ndarray, n_valid: int) -> np.ndarray:
-    """Gather, as float64, the pixels of ``values`` where ``x`` is not NaN."""
-    buf = np.empty(n_valid, dtype=np.float64)
-    k = 0
-    for r in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            if not np.isnan(x[r, c]):
-                buf[k] = values[r, c]
-                k += 1
-    return buf
+@_jit
+def _moments(x: np.ndarray) -> tuple[int, float, float]:
+    """Count, mean and population std of the non-NaN values of the 1-D array ``x``.
 
-
-@njit(cache=True, nogil=True)
-def _mean_std(x: np.ndarray, n_valid: int) -> tuple[float, float]:
+    One pass of shifted sums (shifted by a value of ``x``, so that cancellation is small);
+    a constant array gets a std of exactly 0.
+    """
+    shift = 0.0
+    for j in range(x.size):
+        if x[j] == x[j]:
+            shift = np.float64(x[j])
+            break
+    n = 0
     total = 0.0
-    for v in x.ravel():
-        if not np.isnan(v):
-            total += v
-    mean = total / n_valid
+    squares = 0.0
+    for j in range(x.size):
+        d = np.float64(x[j]) - shift
+        ok = d == d
+        n += ok
+        d = d if ok else 0.0
+        total += d
+        squares += d * d
+    if n == 0:
+        return 0, np.nan, np.nan
+    mean = total / n
+    return n, shift + mean, np.sqrt(max(squares / n - mean * mean, 0.0))
+
+
+@_jit
+def _sum_squares(x: np.ndarray) -> float:
+    """Sum of squares of the non-NaN values of ``x``."""
     ss = 0.0
-    for v in x.ravel():
-        if not np.isnan(v):
-            ss += (v - mean) * (v - mean)
-    return mean, np.sqrt(ss / n_valid)
+    for j in range(x.size):
+        v = np.float64(x[j])
+        ss += v * v if v == v else 0.0
+    return ss
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _min_max(x: np.ndarray, lower: float, upper: float) -> tuple[float, float, int]:
-    """Min and max of the non-NaN pixels within [lower, upper], and their count."""
+    """Min and max of the values of ``x`` within [lower, upper] (never NaN), and their count."""
     lo = np.inf
     hi = -np.inf
     count = 0
-    for v in x.ravel():
-        if v >= lower and v <= upper:  # False for NaN
-            count += 1
-            lo = min(lo, v)
-            hi = max(hi, v)
+    for j in range(x.size):
+        v = np.float64(x[j])
+        inside = (v >= lower) & (v <= upper)
+        count += inside
+        a = v if inside else np.inf
+        b = v if inside else -np.inf
+        lo = a if a < lo else lo
+        hi = b if b > hi else hi
     return lo, hi, count
 
 
-@njit(cache=True, nogil=True)
-def _center_scale(x: np.ndarray, code: int, n_valid: int, n_sigma: float) -> tuple[float, float]:
-    """Return (center, scale) so that the panel maps to (x - center) / scale."""
+# The same on panels known to hold no NaN: assuming no NaN lets the min/max reductions vectorise.
+_min_max_no_nan = njit(cache=True, nogil=True, fastmath=_FAST | {"nnan"})(_min_max.py_func)
+
+
+@_jit
+def _panel_min_max(
+    x: np.ndarray, lower: float, upper: float, has_nan: bool
+) -> tuple[float, float, int]:
+    if has_nan:
+        return _min_max(x, lower, upper)
+    return _min_max_no_nan(x, lower, upper)
+
+
+@_jit
+def _gather_valid(values: np.ndarray, x: np.ndarray, n_valid: int) -> np.ndarray:
+    """Gather, as float64, the values of ``values`` where ``x`` is not NaN."""
+    buf = np.empty(n_valid, dtype=np.float64)
+    k = 0
+    for j in range(x.size):
+        if x[j] == x[j]:
+            buf[k] = values[j]
+            k += 1
+    return buf
+
+
+@_jit
+def _center_scale(
+    x: np.ndarray, code: int, n_valid: int, mean: float, std: float, n_sigma: float
+) -> tuple[float, float]:
+    """Return (center, scale) so that the panel ``x`` maps to (x - center) / scale."""
+    has_nan = n_valid < x.size
     if code == ZSCORE:
-        mean, std = _mean_std(x, n_valid)
         return mean, _nonzero(std)
     if code == CLIPPED_MINMAX:
-        mean, std = _mean_std(x, n_valid)
-        lo, hi, count = _min_max(x, mean - n_sigma * std, mean + n_sigma * std)
+        lo, hi, count = _panel_min_max(x, mean - n_sigma * std, mean + n_sigma * std, has_nan)
         if count == 0:  # only reachable through rounding with n_sigma close to 1
-            lo, hi, count = _min_max(x, -np.inf, np.inf)
+            lo, hi, count = _panel_min_max(x, -np.inf, np.inf, has_nan)
         return lo, _nonzero(hi - lo)
     if code == MINMAX:
-        lo, hi, _ = _min_max(x, -np.inf, np.inf)
+        lo, hi, _ = _panel_min_max(x, -np.inf, np.inf, has_nan)
         return lo, _nonzero(hi - lo)
     if code == ROBUST:
         values = _gather_valid(x, x, n_valid)
         median = np.median(values)
         mad = np.median(np.abs(values - median))
         return median, _nonzero(_MAD_TO_SIGMA * mad)
-    # L2
-    ss = 0.0
-    for v in x.ravel():
-        if not np.isnan(v):
-            ss += v * v
-    return 0.0, _nonzero(np.sqrt(ss))
+    return 0.0, _nonzero(np.sqrt(_sum_squares(x)))  # L2
 
 
-@njit(cache=True, nogil=True)
-def _write(v: float, center: float, scale: float) -> np.float32:
-    return np.float32(min(max((v - center) / scale, -_F32_MAX), _F32_MAX))
+@_jit
+def _write(x: np.ndarray, out: np.ndarray, center: float, scale: float) -> None:
+    """``out = (x - center) / scale``, clipped to the float32 range (NaN stays NaN)."""
+    inv = 1.0 / scale
+    for j in range(x.size):
+        z = (np.float64(x[j]) - center) * inv
+        out[j] = np.float32(min(max(z, -_F32_MAX), _F32_MAX))
 
 
-@njit(cache=True, nogil=True)
-def _scale_rows(x: np.ndarray, out: np.ndarray) -> None:
-    """Divide each row by its L2 norm over non-NaN pixels (zero rows stay zero)."""
-    for r in range(x.shape[0]):
-        ss = 0.0
-        for v in x[r]:
-            if not np.isnan(v):
-                ss += v * v
-        scale = _nonzero(np.sqrt(ss))
-        for c in range(x.shape[1]):
-            out[r, c] = _write(x[r, c], 0.0, scale)
+@_jit
+def _scale_rows(x: np.ndarray, out: np.ndarray, width: int) -> None:
+    """Divide each row of ``width`` pixels by its L2 norm over non-NaN pixels (0 stays 0)."""
+    for start in range(0, x.size, width):
+        row = x[start : start + width]
+        _write(row, out[start : start + width], 0.0, _nonzero(np.sqrt(_sum_squares(row))))
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _fill_nan(x: np.ndarray, out: np.ndarray, n_valid: int, nan_code: int, fill: float) -> None:
     """Give the output pixels that are NaN in ``x`` their policy's value."""
     value = fill
     if nan_code == NAN_MEDIAN and n_valid > 0:
         value = np.median(_gather_valid(out, x, n_valid))
-    for r in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            if np.isnan(x[r, c]):
-                out[r, c] = value
+    for j in range(x.size):
+        if x[j] != x[j]:
+            out[j] = value
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _scale_panel(
-    x: np.ndarray, out: np.ndarray, code: int, n_sigma: float, nan_code: int, fill: float
+    x: np.ndarray,
+    out: np.ndarray,
+    code: int,
+    width: int,
+    n_sigma: float,
+    nan_code: int,
+    fill: float,
 ) -> int:
-    """Scale one (H, W) panel into ``out``; return its number of NaN pixels."""
-    n_valid = 0
-    for v in x.ravel():
-        if not np.isnan(v):
-            n_valid += 1
+    """Scale one flattened panel ``x`` into ``out``; return its number of NaN pixels."""
+    n_valid, mean, std = _moments(x)
     n_nan = x.size - n_valid
     if n_valid == 0:
-        out[:, :] = fill
+        out[:] = fill
         return n_nan
     if code == L2_ROWS:
-        _scale_rows(x, out)
+        _scale_rows(x, out, width)
     else:
-        center, scale = _center_scale(x, code, n_valid, n_sigma)
-        for r in range(x.shape[0]):
-            for c in range(x.shape[1]):
-                out[r, c] = _write(x[r, c], center, scale)
+        center, scale = _center_scale(x, code, n_valid, mean, std, n_sigma)
+        _write(x, out, center, scale)
     if n_nan:
         _fill_nan(x, out, n_valid, nan_code, fill)
     return n_nan
@@ -173,19 +210,20 @@ def _scale_panel(
 def scale_panels(
     X: np.ndarray,
     codes: np.ndarray,
+    width: int,
     n_sigma: float,
     nan_code: int,
     fill: float,
     out: np.ndarray,
     n_nan: np.ndarray,
 ) -> None:
-    """Scale every panel of ``X`` (n, P, H, W) float32 into ``out``; count NaN per panel.
+    """Scale every panel of ``X`` into ``out`` and count the NaN pixels of each.
 
-    ``codes[p]`` is the scaling code of panel ``p``; ``n_nan`` (n, P) receives the number of
-    NaN pixels of each input panel.
+    ``X`` and ``out`` are float32 of shape (n_samples * n_panels, H * W), C-contiguous, panel
+    ``k`` being panel ``k % len(codes)`` of its stamp set; ``codes[p]`` is the scaling code of
+    panel ``p``; ``width`` is the stamp width W; ``n_nan`` (n_samples * n_panels,) receives
+    the number of NaN pixels of each panel.
     """
-    n_panels = X.shape[1]
-    for k in prange(X.shape[0] * n_panels):
-        i = k // n_panels
-        p = k % n_panels
-        n_nan[i, p] = _scale_panel(X[i, p], out[i, p], codes[p], n_sigma, nan_code, fill)
+    n_panels = codes.size
+    for k in prange(X.shape[0]):
+        n_nan[k] = _scale_panel(X[k], out[k], codes[k % n_panels], width, n_sigma, nan_code, fill)

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
 from skrb._panels import PANELS
+from skrb.preprocessing._stacking_kernels import stack_horizontally
 from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["LAYOUTS", "StampStacker"]
@@ -84,16 +85,22 @@ class StampStacker(TransformerMixin, BaseEstimator):
         return LAYOUTS[self.layout][0]
 
     def _resolve_panels(self) -> tuple[str, ...]:
-        arrangement = self._arrangement()
-        panels = tuple(self.panels) if self.panels is not None else LAYOUTS[self.layout][1]
-        if not panels:
-            raise ValueError(f"layout={self.layout!r} needs `panels`, e.g. ('template',).")
+        self._arrangement()  # checks the layout
+        if self.panels is None:
+            panels = LAYOUTS[self.layout][1]
+            if not panels:
+                raise ValueError(f"layout={self.layout!r} needs `panels`, e.g. ('template',).")
+        elif isinstance(self.panels, str):
+            raise ValueError(f"panels must be a sequence of panel names; got {self.panels!r}.")
+        else:
+            panels = tuple(self.panels)
+            if not panels:
+                raise ValueError("panels must name at least one panel; got an empty sequence.")
         unknown = [p for p in panels if p not in PANELS]
         if unknown:
             raise ValueError(f"Unknown panel(s) {unknown}; panels are {PANELS}.")
         if len(set(panels)) != len(panels):
             raise ValueError(f"panels must not repeat; got {panels}.")
-        del arrangement
         return panels
 
     def image_shape(self, stamp_shape: tuple[int, int] | None = None) -> tuple[int, int, int]:
@@ -185,14 +192,14 @@ class StampStacker(TransformerMixin, BaseEstimator):
         images : ndarray of shape (n_samples, H, k * W, 1) or (n_samples, H, W, k)
             float32 images, ``k`` the number of panels used.
         """
+        self._validate_params()
         X = validate_stamp_sets(self, X, reset=False, allow_nan=True)
         idx = [PANELS.index(p) for p in self._resolve_panels()]
         n, _, h, w = X.shape
         if self._arrangement() == "channels":
             return np.ascontiguousarray(np.moveaxis(X[:, idx], 1, -1))
         out = np.empty((n, h, len(idx) * w, 1), dtype=X.dtype)
-        for j, i in enumerate(idx):
-            out[:, :, j * w : (j + 1) * w, 0] = X[:, i]
+        stack_horizontally(np.ascontiguousarray(X), np.array(idx, dtype=np.int64), out[..., 0])
         return out
 
     def inverse_transform(self, X: Any, fill_value: float = np.nan) -> np.ndarray:

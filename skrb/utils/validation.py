@@ -79,6 +79,10 @@ def _reject_sparse(X: Any, name: str) -> None:
 def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str) -> None:
     """Raise a ValueError naming the first offending stamp set if ``X`` is not finite."""
     flat = X.reshape(X.shape[0], -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = flat.sum()
+    if np.isfinite(total):  # fast path: one reduction, no temporary; NaN/inf propagate
+        return
     if allow_nan:
         bad = np.isinf(flat).any(axis=1) if not np.isfinite(flat).all() else None
         if bad is not None and bad.any():

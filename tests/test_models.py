@@ -1,0 +1,264 @@
+"""The CNN classifiers: architectures, fitting, input checks, reproducibility, persistence."""
+
+from __future__ import annotations
+
+import pickle
+
+import keras
+import numpy as np
+import pytest
+from _stamps import blob_stamps
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skrb.models import (
+    BraaiClassifier,
+    DIAClassifier,
+    NoDIAClassifier,
+    SigmoidToTwoClass,
+    build_stamp_cnn,
+)
+from skrb.preprocessing import StampStacker
+
+# Smallest stamps each default architecture accepts, to keep the tests fast.
+SMALL = {DIAClassifier: 36, NoDIAClassifier: 26, BraaiClassifier: 20}
+CLASSIFIERS = list(SMALL)
+QUICK = dict(epochs=1, verbose=0, batch_size=16)
+
+
+def images(cls, n=24, size=None, seed=0):
+    X, y = blob_stamps(n, size or SMALL[cls], np.random.default_rng(seed))
+    return StampStacker(cls.layout).transform(X), y
+
+
+def layer_summary(model):
+    out = []
+    for layer in model.layers:
+        cfg = layer.get_config()
+        if isinstance(layer, keras.layers.Conv2D):
+            out.append(("conv", cfg["filters"], cfg["kernel_size"][0], cfg["activation"]))
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            out.append(("pool", cfg["pool_size"][0]))
+        elif isinstance(layer, keras.layers.Dropout):
+            out.append(("dropout", cfg["rate"]))
+        elif isinstance(layer, keras.layers.Dense):
+            out.append(("dense", cfg["units"], cfg["activation"]))
+        else:
+            out.append((type(layer).__name__,))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("cls", "stamp", "n_params", "layers"),
+    [
+        (
+            DIAClassifier,
+            51,
+            126_050,
+            [("conv", 16, 5, "relu"), ("pool", 2), ("dropout", 0.4)]
+            + [("conv", 32, 5, "relu"), ("pool", 2), ("dropout", 0.4)]
+            + [("conv", 64, 5, "relu"), ("pool", 2), ("dropout", 0.4)]
+            + [("Flatten",), ("dense", 32, "relu"), ("dense", 2, "softmax")],
+        ),
+        (
+            NoDIAClassifier,
+            51,
+            45_908,
+            [("conv", 1, 7, "relu"), ("pool", 2), ("conv", 16, 3, "relu"), ("pool", 2)]
+            + [("dropout", 0.4), ("conv", 32, 3, "relu"), ("pool", 2), ("dropout", 0.4)]
+            + [("Flatten",), ("dense", 32, "relu"), ("dense", 2, "softmax")],
+        ),
+        (
+            BraaiClassifier,
+            63,
+            None,
+            [("conv", 16, 3, "relu"), ("conv", 16, 3, "relu"), ("pool", 2), ("dropout", 0.25)]
+            + [("conv", 32, 3, "relu"), ("conv", 32, 3, "relu"), ("pool", 4)]
+            + [("dropout", 0.25), ("Flatten",), ("dense", 256, "relu"), ("dropout", 0.5)]
+            + [("dense", 1, "sigmoid"), ("SigmoidToTwoClass",)],
+        ),
+    ],
+)
+def test_default_architectures_match_the_papers(cls, stamp, n_params, layers):
+    X, y = images(cls, n=2, size=stamp)
+    clf = cls(verbose=0).initialize(X, y)
+    assert clf.image_shape_ == X.shape[1:]
+    assert layer_summary(clf.model_) == layers
+    if n_params is not None:
+        assert clf.model_.count_params() == n_params
+    assert tuple(clf.model_.output_shape) == (None, 2)
+
+
+@pytest.mark.parametrize("stamp", [51, 63])
+def test_input_shape_comes_from_the_data(stamp):
+    X, y = images(DIAClassifier, n=2, size=stamp)
+    clf = DIAClassifier(verbose=0).initialize(X, y)
+    assert clf.image_shape_ == (stamp, 3 * stamp, 1)
+    assert clf.stamp_shape_ == (stamp, stamp)
+    assert clf.n_features_in_ == 3 * stamp * stamp
+
+
+def test_architecture_knobs_change_the_network():
+    X, y = images(DIAClassifier, n=2)
+    clf = DIAClassifier(filters=(4, 8, 8), kernel_size=(5, 3, 3), dense_units=7, verbose=0)
+    clf.initialize(X, y)
+    summary = layer_summary(clf.model_)
+    assert summary[0] == ("conv", 4, 5, "relu")
+    assert ("conv", 8, 3, "relu") in summary
+    assert ("dense", 7, "relu") in summary
+    with pytest.raises(ValueError, match="one per convolution block"):
+        DIAClassifier(kernel_size=(5, 3), verbose=0).initialize(X, y)
+    with pytest.raises(ValueError, match="too small"):
+        DIAClassifier(verbose=0).initialize(*images(DIAClassifier, n=2, size=30))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One quickly fitted classifier of each kind, with its training images."""
+    out = {}
+    for cls in CLASSIFIERS:
+        X, y = images(cls)
+        clf = cls(random_state=0, **QUICK)
+        assert clf.fit(X, y) is clf
+        out[cls] = clf, X, y
+    return out
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_fit_predict_and_model_contract(cls, fitted):
+    clf, X, y = fitted[cls]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    # model_ maps float32 images to the same probabilities (the explainers' contract).
+    np.testing.assert_allclose(np.asarray(clf.model_(X)), proba, atol=1e-6)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    # Flattened images give the same answer.
+    np.testing.assert_allclose(clf.predict_proba(X.reshape(len(X), -1)), proba, atol=1e-6)
+
+
+def test_string_labels_and_column_order():
+    X, y = images(NoDIAClassifier, n=12)
+    labels = np.where(y == 1, "real", "bogus")
+    clf = NoDIAClassifier(random_state=0, **QUICK).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, ["bogus", "real"])
+    assert set(clf.predict(X)) <= {"bogus", "real"}
+
+
+def test_learns_the_blob():
+    X, y = images(BraaiClassifier, n=64)
+    clf = BraaiClassifier(
+        epochs=15,
+        verbose=0,
+        batch_size=16,
+        validation_split=0.0,
+        learning_rate=3e-3,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    assert clf.predict_proba(X)[y == 1, 1].mean() > clf.predict_proba(X)[y == 0, 1].mean()
+
+
+def test_optimizer_settings_reach_keras():
+    X, y = images(NoDIAClassifier)
+    clf = NoDIAClassifier(learning_rate=0.05, optimizer__momentum=0.5, **QUICK).fit(X, y)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.SGD)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.05)
+    assert float(clf.model_.optimizer.momentum) == pytest.approx(0.5)
+    assert clone(clf).get_params()["optimizer__momentum"] == 0.5
+
+
+def test_early_stopping_stops_and_can_be_switched_off():
+    X, y = images(NoDIAClassifier)
+    # With learning rate 0 the validation loss never improves: stop after patience + 1 epochs.
+    common = dict(epochs=6, verbose=0, learning_rate=0.0, validation_split=0.25, patience=1)
+    stopped = NoDIAClassifier(early_stopping=True, **common).fit(X, y)
+    assert len(stopped.history_["loss"]) == 2
+    full = NoDIAClassifier(early_stopping=False, **common).fit(X, y)
+    assert len(full.history_["loss"]) == 6
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_random_state_makes_fits_reproducible(deterministic):
+    X, y = images(NoDIAClassifier, n=12)
+
+    def fit(rs):
+        clf = NoDIAClassifier(random_state=rs, deterministic=deterministic, **QUICK)
+        return clf.fit(X, y).predict_proba(X)
+
+    first = fit(3)
+    if deterministic:
+        np.testing.assert_array_equal(fit(3), first)
+    else:
+        np.testing.assert_allclose(fit(3), first, atol=1e-5)
+        assert not np.allclose(fit(4), first, atol=1e-5)
+
+
+def test_sample_weight_and_class_weight_are_used():
+    X, y = images(NoDIAClassifier, n=12)
+    base = dict(random_state=0, deterministic=True, **QUICK)
+    plain = NoDIAClassifier(**base).fit(X, y).predict_proba(X)
+    weighted = NoDIAClassifier(**base).fit(X, y, sample_weight=1 + 4 * y).predict_proba(X)
+    balanced = NoDIAClassifier(class_weight={0: 1.0, 1: 5.0}, **base).fit(X, y)
+    assert not np.allclose(plain, weighted)
+    np.testing.assert_allclose(balanced.predict_proba(X), weighted, atol=1e-6)
+
+
+def test_errors_are_clear(fitted):
+    clf, X, y = fitted[DIAClassifier]
+    with pytest.raises(NotFittedError, match="not fitted"):
+        DIAClassifier().predict_proba(X)
+    with pytest.raises(ValueError, match="single class"):
+        DIAClassifier(**QUICK).fit(X, np.ones(len(X)))
+    with pytest.raises(ValueError, match="binary"):
+        DIAClassifier(**QUICK).fit(X, np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match=r"StampStacker\(layout='dia'\)"):
+        DIAClassifier(**QUICK).fit(blob_stamps(4, 36, np.random.default_rng(0))[0], y[:4])
+    with pytest.raises(ValueError, match="feature"):
+        DIAClassifier(**QUICK).fit(np.zeros((4, 10), np.float32), y[:4])
+    big, _ = images(DIAClassifier, n=2, size=51)
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(36, 108, 1\)"):
+        clf.predict_proba(big)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(big.reshape(2, -1))
+    bad = X.copy()
+    bad[5, 3, 4, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN.*index 5.*nan_policy"):
+        clf.predict_proba(bad)
+    bad[5, 3, 4, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        DIAClassifier(**QUICK).fit(bad, y)
+    with pytest.raises(ValueError, match="empty"):
+        clf.predict_proba(X[:0])
+
+
+@pytest.mark.parametrize("cls", [DIAClassifier, BraaiClassifier])
+def test_pickle_and_keras_format_round_trip(cls, fitted, tmp_path):
+    clf, X, _ = fitted[cls]
+    proba = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), proba)
+    path = tmp_path / "model.keras"
+    clf.model_.save(path)
+    model = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(np.asarray(model(X)), np.asarray(clf.model_(X)))
+
+
+def test_sigmoid_to_two_class_layer_round_trips():
+    layer = SigmoidToTwoClass(name="two")
+    clone_ = SigmoidToTwoClass.from_config(layer.get_config())
+    p = np.array([[0.1], [0.9]], dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(clone_(p)), [[0.9, 0.1], [0.1, 0.9]], atol=1e-7)
+
+
+def test_build_stamp_cnn_rejects_unknown_output():
+    with pytest.raises(ValueError, match="output"):
+        build_stamp_cnn((36, 108, 1), output="linear")
+
+
+def test_predict_proba_batches_match_one_call(fitted):
+    clf, X, _ = fitted[NoDIAClassifier]
+    small = clone(clf).set_params(predict_batch_size=5)
+    small.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
+    np.testing.assert_allclose(small.predict_proba(X), clf.predict_proba(X), atol=1e-6)
