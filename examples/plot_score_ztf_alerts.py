@@ -126,7 +126,7 @@ fig.suptitle("Highest (top) and lowest (bottom) braai scores")
 fig.tight_layout()
 
 # %%
-# For a stream, score in large batches: ``predict_proba`` runs a compiled TensorFlow function
-# over the whole array (see :doc:`/user_guide/performance`). ``skrb score`` does the same from
+# For a stream, give ``predict_proba`` whole arrays of alerts: it runs a compiled TensorFlow
+# function over them, batch by batch (see :doc:`/user_guide/performance`). ``skrb score`` does the same from
 # the command line and writes a table of ``candid`` and P(real) (see
 # :doc:`/user_guide/command_line`).
