@@ -15,6 +15,7 @@ from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skrb.models import (
+    ARCHITECTURES,
     BraaiClassifier,
     DIAClassifier,
     NoDIAClassifier,
@@ -303,3 +304,14 @@ def test_validation_does_not_copy_float32_images(fitted):
     assert np.shares_memory(clf._validate_images(X, reset=False), X)
     flat = X.reshape(len(X), -1)
     assert np.shares_memory(clf._validate_images(flat, reset=False), X)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [(DIAClassifier, "dia"), (NoDIAClassifier, "nodia"), (BraaiClassifier, "braai")],
+)
+def test_default_parameters_are_the_published_architecture(cls, kind):
+    params = cls().get_params()
+    expected = {k: v for k, v in ARCHITECTURES[kind].items() if k != "output"}
+    assert {k: params[k] for k in expected} == expected
+    assert cls._output == ARCHITECTURES[kind]["output"]
