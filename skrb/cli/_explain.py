@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from astropy.table import Table
 
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
 from skrb.cli._options import add_command, probability
 from skrb.cli._score import add_model_arguments, predict_p_real
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 __all__ = ["add_parser", "run"]
 
@@ -57,6 +59,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, ...]) -> Table:
+    from astropy.table import Table
+
     rows = []
     for label, name in ((1, "predicted real"), (0, "predicted bogus")):
         mask = y_pred == label
@@ -67,6 +71,8 @@ def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, .
 
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb explain``."""
+    from astropy.table import Table
+
     from skrb.explain import (
         gradient_saliency,
         outcome_table,
