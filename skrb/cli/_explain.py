@@ -48,7 +48,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_data_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
-        "--n-examples", type=int, default=8, metavar="N", help="stamps in saliency.png (default 8)"
+        "--n-examples",
+        type=int,
+        default=8,
+        metavar="N",
+        help="stamps in saliency.png (default 8): the first N, or N/4 per outcome when the "
+        "data have labels",
     )
     parser.add_argument(
         "--threshold", type=probability, default=0.5, help="P(real) threshold (default 0.5)"
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         plot_saliency,
         winning_panel,
     )
-    from skrb.report import write_csv
+    from skrb.report import example_indices, write_csv
 
     if args.model_file is not None and args.model is not None:
         raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
@@ -119,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
     fig = plot_saliency(
         data.X,
         saliency,
-        indices=list(range(min(args.n_examples, len(data.X)))),
+        indices=(
+            list(range(min(args.n_examples, len(data.X))))
+            if data.y is None
+            else example_indices(data.y, y_pred, max(1, args.n_examples // 4))
+        ),
         y_true=data.y if data.y is not None else y_pred,
         y_pred=y_pred,
     )
