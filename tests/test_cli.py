@@ -167,3 +167,20 @@ def test_probabilities_outside_0_1_are_usage_errors(capsys, argv):
         main(argv)
     assert exc.value.code == 2
     assert "expected a number in [0, 1]" in capsys.readouterr().err
+
+
+def test_python_dash_m_skrb_runs_the_command_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "skrb", "score", "missing.npz", "--model-file", "m.joblib"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "the following arguments are required: -o/--output" in proc.stderr

@@ -7,13 +7,14 @@ import operator
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from astropy.table import Table
 
 from skrb.cli._errors import CLIError
-from skrb.utils.validation import check_stamp_sets
+
+if TYPE_CHECKING:  # astropy and scikit-learn load on use, so that `skrb --help` is quick
+    from astropy.table import Table
 
 __all__ = ["Dataset", "add_data_arguments", "load_dataset", "parse_label_rule", "read_stamp_file"]
 
@@ -146,6 +147,8 @@ def read_stamp_file(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     >>> X.shape, y.tolist()
     ((2, 3, 4, 4), [0, 1])
     """
+    from skrb.utils.validation import check_stamp_sets
+
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"no such stamp file: {path}")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from astropy.table import Table
 
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
 from skrb.cli._options import add_command, probability
 from skrb.cli._score import add_model_arguments, predict_p_real
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 __all__ = ["add_parser", "run"]
 
@@ -46,7 +48,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_data_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
-        "--n-examples", type=int, default=8, metavar="N", help="stamps in saliency.png (default 8)"
+        "--n-examples",
+        type=int,
+        default=8,
+        metavar="N",
+        help="stamps in saliency.png (default 8): the first N, or N/4 per outcome when the "
+        "data have labels",
     )
     parser.add_argument(
         "--threshold", type=probability, default=0.5, help="P(real) threshold (default 0.5)"
@@ -57,6 +64,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, ...]) -> Table:
+    from astropy.table import Table
+
     rows = []
     for label, name in ((1, "predicted real"), (0, "predicted bogus")):
         mask = y_pred == label
@@ -67,6 +76,8 @@ def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, .
 
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb explain``."""
+    from astropy.table import Table
+
     from skrb.explain import (
         gradient_saliency,
         outcome_table,
@@ -75,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         plot_saliency,
         winning_panel,
     )
-    from skrb.report import write_csv
+    from skrb.report import example_indices, write_csv
 
     if args.model_file is not None and args.model is not None:
         raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
@@ -113,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
     fig = plot_saliency(
         data.X,
         saliency,
-        indices=list(range(min(args.n_examples, len(data.X)))),
+        indices=(
+            list(range(min(args.n_examples, len(data.X))))
+            if data.y is None
+            else example_indices(data.y, y_pred, max(1, args.n_examples // 4))
+        ),
         y_true=data.y if data.y is not None else y_pred,
         y_pred=y_pred,
     )

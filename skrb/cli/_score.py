@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from astropy.table import Table
-from tqdm.auto import tqdm
 
 from skrb.cli._data import read_stamp_file
 from skrb.cli._errors import CLIError
 from skrb.cli._models import MODELS, load_model
 from skrb.cli._options import add_command, probability
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 __all__ = ["add_model_arguments", "add_parser", "predict_p_real", "run"]
 
@@ -92,6 +93,8 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     >>> p_real.shape, bool(p_real[1] > 0.5 > p_real[0])
     ((2,), True)
     """
+    from tqdm.auto import tqdm
+
     classes = list(getattr(estimator, "classes_", [0, 1]))
     if 1 not in classes:
         raise CLIError(f"the model's classes {classes} lack the real class 1.")
@@ -132,6 +135,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _read_inputs(paths: list[str]) -> tuple[np.ndarray, Table]:
+    from astropy.table import Table, vstack
+
     for p in paths:
         if not Path(p).exists():
             raise CLIError(f"no such file or directory: {p}")
@@ -150,8 +155,6 @@ def _read_inputs(paths: list[str]) -> tuple[np.ndarray, Table]:
         shapes = {a.shape[1:] for a in arrays}
         if len(shapes) > 1:
             raise CLIError(f"the stamp files hold stamp sets of different shapes: {shapes}.")
-        from astropy.table import vstack
-
         return np.concatenate(arrays), vstack(tables)
     from skrb.io import read_alerts
 

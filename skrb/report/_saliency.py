@@ -18,7 +18,7 @@ from skrb.model_selection import ComparisonResult
 from skrb.report._document import Document
 from skrb.report._tables import write_csv
 
-__all__ = ["SaliencySection"]
+__all__ = ["SaliencySection", "example_indices"]
 
 #: Column order of the paper's table: the panels in the order the DIA model stacks them.
 _PAPER_ORDER = ("difference", "search", "template")
@@ -110,13 +110,6 @@ class SaliencySection:
             "table": table,
         }
 
-    def _examples(self, y_true: np.ndarray, y_pred: np.ndarray) -> list[int]:
-        indices: list[int] = []
-        for truth, pred in ((1, 1), (1, 0), (0, 1), (0, 0)):
-            hits = np.flatnonzero((y_true == truth) & (y_pred == pred))
-            indices += hits[: self.n_examples].tolist()
-        return indices
-
     def __call__(self, doc: Document, directory: str | Path) -> None:
         """Compute the explanations and append their blocks to ``doc``.
 
@@ -150,7 +143,7 @@ class SaliencySection:
             exp = self.explain(name)
             tables[name] = exp["table"]
             write_csv(exp["table"], Path(directory) / f"panel_outcomes_{_slug(name)}.csv")
-            indices = self._examples(exp["y_true"], exp["y_pred"])
+            indices = example_indices(exp["y_true"], exp["y_pred"], self.n_examples)
             fig = plot_saliency(
                 exp["X"],
                 exp["saliency"],
@@ -213,6 +206,35 @@ class SaliencySection:
             ],
             rows,
         )
+
+
+def example_indices(y_true: Any, y_pred: Any, per_outcome: int) -> list[int]:
+    """Pick the first ``per_outcome`` samples of each outcome, in the paper's outcome order.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels, 1 = real, 0 = bogus.
+    per_outcome : int
+        Samples taken from each of real > real, real > bogus, bogus > real, bogus > bogus
+        (fewer where an outcome has fewer).
+
+    Returns
+    -------
+    indices : list of int
+
+    Examples
+    --------
+    >>> from skrb.report import example_indices
+    >>> example_indices([1, 1, 0, 0, 1], [1, 0, 0, 1, 1], per_outcome=1)
+    [0, 1, 3, 2]
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    indices: list[int] = []
+    for truth, pred in ((1, 1), (1, 0), (0, 1), (0, 0)):
+        hits = np.flatnonzero((y_true == truth) & (y_pred == pred))
+        indices += hits[:per_outcome].tolist()
+    return indices
 
 
 def _slug(name: str) -> str:
