@@ -270,12 +270,13 @@ def test_output_is_always_finite_float32(X, method, nan_policy):
 
 
 # -- input forms and parameters ------------------------------------------------------------------
-def test_flattened_float64_list_and_strided_inputs_agree(rng):
+def test_flattened_float64_list_big_endian_and_strided_inputs_agree(rng):
     X = random_stamps(rng, n=4, shape=(7, 7))
     expected = StampScaler().transform(X)
     np.testing.assert_array_equal(StampScaler().transform(X.reshape(4, -1)), expected)
     np.testing.assert_allclose(StampScaler().transform(X.astype(np.float64)), expected)
     np.testing.assert_array_equal(StampScaler().transform(X.tolist()), expected)
+    np.testing.assert_array_equal(StampScaler().transform(X.astype(">f4")), expected)  # FITS
     wide = np.zeros((4, 3, 7, 14), dtype=np.float32)
     wide[..., ::2] = X
     np.testing.assert_array_equal(StampScaler().transform(wide[..., ::2]), expected)
@@ -336,3 +337,48 @@ def test_bad_parameters_are_named(params, match):
 def test_bad_input_is_named(X, match):
     with pytest.raises(ValueError, match=match):
         StampScaler().transform(X)
+
+
+# -- parallelism ----------------------------------------------------------------------------------
+def _scale_and_stack(X):
+    from skrb.preprocessing import StampStacker
+
+    return StampStacker("dia").transform(StampScaler().transform(X))
+
+
+def test_chunked_threads_agree_with_one_chunk(rng, monkeypatch):
+    from skrb.preprocessing import _threads
+
+    X = random_stamps(rng, n=50)
+    expected = _scale_and_stack(X)
+    monkeypatch.setattr(_threads, "CHUNK_SIZE", 7)
+    np.testing.assert_array_equal(_scale_and_stack(X), expected)
+
+
+def test_safe_in_threads_and_forked_processes(rng):
+    """Callers' thread pools and fork-based worker pools (brokers) must neither crash nor hang."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = random_stamps(rng, n=20)
+    expected = _scale_and_stack(X)  # the kernels have run in this process before the fork
+    with ThreadPoolExecutor(3) as pool:
+        for out in pool.map(_scale_and_stack, [X] * 6):
+            np.testing.assert_array_equal(out, expected)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        np.testing.assert_array_equal(pool.apply_async(_scale_and_stack, (X,)).get(60), expected)
+
+
+def test_robust_statistics_of_clean_panels_match_numpy(rng):
+    from skrb.preprocessing._robust_stats import median_and_mad
+
+    for n_pixels in (1, 2, 25, 26):
+        panels = rng.normal(size=(7, n_pixels)).astype(np.float32)
+        panels[2, 0] = np.nan
+        stats = median_and_mad(panels)
+        assert np.isnan(stats[2]).all()
+        for i in (0, 1, 3, 4, 5, 6):
+            median, mad = stats[i]
+            values = panels[i].astype(np.float64)
+            assert median == np.median(values)
+            assert mad == np.median(np.abs(values - np.median(values)))

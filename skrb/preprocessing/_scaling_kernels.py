@@ -1,15 +1,15 @@
 """Compiled per-panel scaling kernels behind :class:`skrb.preprocessing.StampScaler`.
 
-One call scales every panel of every stamp set in a single pass over memory: each panel (a few
-kilobytes, so it stays in the CPU cache) is handled by one parallel iteration that computes its
-statistics in float64 over the non-NaN pixels, writes the scaled float32 panel and fills its NaN
-pixels. Statistics use float64 accumulators so that a constant panel has exactly zero spread.
+One call scales every panel of a chunk of stamp sets in a single pass over memory: each panel
+(a few kilobytes, so it stays in the CPU cache) has its statistics computed in float64 over its
+non-NaN pixels, then is written scaled as float32 and its NaN pixels filled. The kernels release
+the GIL, so chunks run in parallel on threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = [
     "CLIPPED_MINMAX",
@@ -87,33 +87,57 @@ def _sum_squares(x: np.ndarray) -> float:
 
 
 @_jit
-def _min_max(x: np.ndarray, lower: float, upper: float) -> tuple[float, float, int]:
-    """Min and max of the values of ``x`` within [lower, upper] (never NaN), and their count."""
-    lo = np.inf
-    hi = -np.inf
-    count = 0
-    for j in range(x.size):
-        v = np.float64(x[j])
-        inside = (v >= lower) & (v <= upper)
-        count += inside
-        a = v if inside else np.inf
-        b = v if inside else -np.inf
-        lo = a if a < lo else lo
-        hi = b if b > hi else hi
-    return lo, hi, count
+def _order_key(bits: int) -> int:
+    """Map a float32 bit pattern (as an integer) to an integer key that sorts like the float.
 
-
-# The same on panels known to hold no NaN: assuming no NaN lets the min/max reductions vectorise.
-_min_max_no_nan = njit(cache=True, nogil=True, fastmath=_FAST | {"nnan"})(_min_max.py_func)
+    Negative floats have their magnitude bits flipped; NaN lands beyond +-infinity, so a key
+    range between two numbers never includes it. The map is its own inverse.
+    """
+    return bits ^ ((bits >> 31) & 0x7FFFFFFF)
 
 
 @_jit
-def _panel_min_max(
-    x: np.ndarray, lower: float, upper: float, has_nan: bool
+def _key_range(lower: float, upper: float, scratch: np.ndarray) -> tuple[int, int]:
+    """Keys of the smallest float32 >= ``lower`` and the largest float32 <= ``upper``."""
+    floats = scratch.view(np.float32)
+    floats[0] = lower
+    floats[1] = upper
+    lo_key = _order_key(scratch[0]) + (np.float64(floats[0]) < lower)
+    hi_key = _order_key(scratch[1]) - (np.float64(floats[1]) > upper)
+    return lo_key, hi_key
+
+
+@_jit
+def _key_value(key: int, scratch: np.ndarray) -> float:
+    """Return the float32 value, as float64, of an order key."""
+    scratch[0] = _order_key(key)
+    return np.float64(scratch.view(np.float32)[0])
+
+
+@_jit
+def _min_max(
+    x: np.ndarray, lower: float, upper: float, scratch: np.ndarray
 ) -> tuple[float, float, int]:
-    if has_nan:
-        return _min_max(x, lower, upper)
-    return _min_max_no_nan(x, lower, upper)
+    """Min and max of the values of ``x`` within [lower, upper] (never NaN), and their count.
+
+    Works on integer order keys: integer min/max reductions vectorise, float ones (which must
+    respect NaN) do not.
+    """
+    lo_key, hi_key = _key_range(lower, upper, scratch)
+    bits = x.view(np.int32)
+    lo = hi_key
+    hi = lo_key
+    count = 0
+    for j in range(bits.size):
+        b = bits[j]
+        k = _order_key(b)
+        inside = (k >= lo_key) & (k <= hi_key)
+        count += inside
+        a = k if inside else hi_key
+        lo = a if a < lo else lo
+        a = k if inside else lo_key
+        hi = a if a > hi else hi
+    return _key_value(lo, scratch), _key_value(hi, scratch), count
 
 
 @_jit
@@ -130,24 +154,35 @@ def _gather_valid(values: np.ndarray, x: np.ndarray, n_valid: int) -> np.ndarray
 
 @_jit
 def _center_scale(
-    x: np.ndarray, code: int, n_valid: int, mean: float, std: float, n_sigma: float
+    x: np.ndarray,
+    code: int,
+    n_valid: int,
+    mean: float,
+    std: float,
+    n_sigma: float,
+    robust: np.ndarray,
+    scratch: np.ndarray,
 ) -> tuple[float, float]:
-    """Return (center, scale) so that the panel ``x`` maps to (x - center) / scale."""
-    has_nan = n_valid < x.size
+    """Return (center, scale) so that the panel ``x`` maps to (x - center) / scale.
+
+    ``robust`` holds the panel's (median, MAD) if known, else NaN.
+    """
     if code == ZSCORE:
         return mean, _nonzero(std)
     if code == CLIPPED_MINMAX:
-        lo, hi, count = _panel_min_max(x, mean - n_sigma * std, mean + n_sigma * std, has_nan)
+        lo, hi, count = _min_max(x, mean - n_sigma * std, mean + n_sigma * std, scratch)
         if count == 0:  # only reachable through rounding with n_sigma close to 1
-            lo, hi, count = _panel_min_max(x, -np.inf, np.inf, has_nan)
+            lo, hi, count = _min_max(x, -np.inf, np.inf, scratch)
         return lo, _nonzero(hi - lo)
     if code == MINMAX:
-        lo, hi, _ = _panel_min_max(x, -np.inf, np.inf, has_nan)
+        lo, hi, _ = _min_max(x, -np.inf, np.inf, scratch)
         return lo, _nonzero(hi - lo)
     if code == ROBUST:
-        values = _gather_valid(x, x, n_valid)
-        median = np.median(values)
-        mad = np.median(np.abs(values - median))
+        median, mad = robust[0], robust[1]
+        if np.isnan(median):  # not given: compute over the valid pixels
+            values = _gather_valid(x, x, n_valid)
+            median = np.median(values)
+            mad = np.median(np.abs(values - median))
         return median, _nonzero(_MAD_TO_SIGMA * mad)
     return 0.0, _nonzero(np.sqrt(_sum_squares(x)))  # L2
 
@@ -189,6 +224,8 @@ def _scale_panel(
     n_sigma: float,
     nan_code: int,
     fill: float,
+    robust: np.ndarray,
+    scratch: np.ndarray,
 ) -> int:
     """Scale one flattened panel ``x`` into ``out``; return its number of NaN pixels."""
     n_valid, mean, std = _moments(x)
@@ -199,14 +236,14 @@ def _scale_panel(
     if code == L2_ROWS:
         _scale_rows(x, out, width)
     else:
-        center, scale = _center_scale(x, code, n_valid, mean, std, n_sigma)
+        center, scale = _center_scale(x, code, n_valid, mean, std, n_sigma, robust, scratch)
         _write(x, out, center, scale)
     if n_nan:
         _fill_nan(x, out, n_valid, nan_code, fill)
     return n_nan
 
 
-@njit(cache=True, parallel=True)
+@_jit
 def scale_panels(
     X: np.ndarray,
     codes: np.ndarray,
@@ -216,14 +253,21 @@ def scale_panels(
     fill: float,
     out: np.ndarray,
     n_nan: np.ndarray,
+    robust: np.ndarray,
 ) -> None:
     """Scale every panel of ``X`` into ``out`` and count the NaN pixels of each.
 
     ``X`` and ``out`` are float32 of shape (n_samples * n_panels, H * W), C-contiguous, panel
     ``k`` being panel ``k % len(codes)`` of its stamp set; ``codes[p]`` is the scaling code of
     panel ``p``; ``width`` is the stamp width W; ``n_nan`` (n_samples * n_panels,) receives
-    the number of NaN pixels of each panel.
+    the number of NaN pixels of each panel; ``robust`` (n_samples * n_panels, 2) gives the
+    (median, MAD) of each panel where known (NaN elsewhere), or has no rows when no panel
+    uses them. Releases the GIL.
     """
     n_panels = codes.size
-    for k in prange(X.shape[0]):
-        n_nan[k] = _scale_panel(X[k], out[k], codes[k % n_panels], width, n_sigma, nan_code, fill)
+    scratch = np.empty(2, dtype=np.int32)
+    unknown = np.full(2, np.nan)
+    for k in range(X.shape[0]):
+        code = codes[k % n_panels]
+        given = robust[k] if code == ROBUST else unknown
+        n_nan[k] = _scale_panel(X[k], out[k], code, width, n_sigma, nan_code, fill, given, scratch)

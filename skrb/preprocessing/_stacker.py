@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
 from skrb._panels import PANELS
+from skrb.preprocessing._base import StatelessStampTransformer
 from skrb.preprocessing._stacking_kernels import stack_horizontally
+from skrb.preprocessing._threads import for_each_chunk
 from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["LAYOUTS", "StampStacker"]
@@ -23,7 +24,7 @@ LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
 """Layout name -> (arrangement, default panels). ``"horizontal"`` needs explicit ``panels``."""
 
 
-class StampStacker(TransformerMixin, BaseEstimator):
+class StampStacker(StatelessStampTransformer):
     """Stack stamp sets into CNN input images.
 
     Stateless: ``transform`` works without ``fit`` (``fit`` only records the input shape so that
@@ -159,25 +160,8 @@ class StampStacker(TransformerMixin, BaseEstimator):
         return self.stamp_shape_
 
     # -- estimator API --------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> StampStacker:
-        """Check the layout and record the stamp shape.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, 3, H, W) or (n_samples, 3 * H * W)
-            Stamp sets.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : StampStacker
-            The fitted stacker.
-        """
-        self._validate_params()
-        validate_stamp_sets(self, X, reset=True, allow_nan=True)
+    def _set_fitted_attributes(self) -> None:
         self.panels_ = self._resolve_panels()
-        return self
 
     def transform(self, X: Any) -> np.ndarray:
         """Stack stamp sets into images.
@@ -192,14 +176,22 @@ class StampStacker(TransformerMixin, BaseEstimator):
         images : ndarray of shape (n_samples, H, k * W, 1) or (n_samples, H, W, k)
             float32 images, ``k`` the number of panels used.
         """
-        self._validate_params()
+        self._check_params()
         X = validate_stamp_sets(self, X, reset=False, allow_nan=True)
         idx = [PANELS.index(p) for p in self._resolve_panels()]
         n, _, h, w = X.shape
         if self._arrangement() == "channels":
-            return np.ascontiguousarray(np.moveaxis(X[:, idx], 1, -1))
+            out = np.empty((n, h, w, len(idx)), dtype=X.dtype)
+            for j, i in enumerate(idx):
+                out[..., j] = X[:, i]
+            return out
+        X = np.ascontiguousarray(X)
+        panels = np.array(idx, dtype=np.int64)
         out = np.empty((n, h, len(idx) * w, 1), dtype=X.dtype)
-        stack_horizontally(np.ascontiguousarray(X), np.array(idx, dtype=np.int64), out[..., 0])
+        for_each_chunk(
+            lambda start, stop: stack_horizontally(X[start:stop], panels, out[start:stop, :, :, 0]),
+            n,
+        )
         return out
 
     def inverse_transform(self, X: Any, fill_value: float = np.nan) -> np.ndarray:
@@ -240,10 +232,3 @@ class StampStacker(TransformerMixin, BaseEstimator):
         for panel, sl in self.panel_slices((h, w)).items():
             out[:, PANELS.index(panel)] = Z[(slice(None), *sl)][..., 0]
         return out
-
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
