@@ -33,13 +33,11 @@ from skrb.io import read_alerts
 
 
 def find_shared_data() -> Path | None:
-    """``$SKRB_SHARED_DATA``, else ``shared/data`` beside the repository, where present."""
-    # Run from the repository's examples/ folder (as the documentation build does) or its root.
-    default = [Path.cwd().parent / "shared" / "data", Path.cwd().parent.parent / "shared" / "data"]
-    env = os.environ.get("SKRB_SHARED_DATA")
-    for path in [Path(env)] if env else default:
-        if (path / "ztf_alerts").is_dir() and (path / "checkpoints" / "braai_d6_m7").is_dir():
-            return path.resolve()
+    """``$SKRB_SHARED_DATA``, else ``shared/data`` beside the skrb checkout, where present."""
+    default = Path(skrb.__file__).resolve().parents[2] / "shared" / "data"
+    path = Path(os.environ.get("SKRB_SHARED_DATA", default))
+    if (path / "ztf_alerts").is_dir() and (path / "checkpoints" / "braai_d6_m7").is_dir():
+        return path
     return None
 
 
@@ -127,6 +125,6 @@ fig.tight_layout()
 
 # %%
 # For a stream, give ``predict_proba`` whole arrays of alerts: it runs a compiled TensorFlow
-# function over them, batch by batch (see :doc:`/user_guide/performance`). ``skrb score`` does the same from
-# the command line and writes a table of ``candid`` and P(real) (see
+# function over them, batch by batch (see :doc:`/user_guide/performance`). ``skrb score`` does
+# the same from the command line and writes a table of ``candid`` and P(real) (see
 # :doc:`/user_guide/command_line`).
