@@ -163,8 +163,12 @@ def render_api_reference() -> str:
     return HEADER + "\n".join(sections)
 
 
-def write_api_reference(app) -> None:
-    """Sphinx ``builder-inited`` hook: (re)write ``api.rst`` when its text changes."""
+def write_api_reference(app, config=None) -> None:
+    """Sphinx ``config-inited`` hook: (re)write ``api.rst`` when its text changes.
+
+    It runs before Sphinx lists the source files, so that a fresh clone (no ``api.rst`` yet)
+    has the page read and its autosummary stubs generated.
+    """
     path = Path(app.srcdir) / "api.rst"
     text = render_api_reference()
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -244,7 +248,6 @@ def skip_inherited_machinery(app, what, name, obj, skip, options) -> bool | None
 
 def setup(app: Any) -> None:
     """Connect the hooks of this module to a Sphinx application."""
-    # Before autosummary (priority 500) scans the sources for the pages it generates.
-    app.connect("builder-inited", write_api_reference, priority=400)
+    app.connect("config-inited", write_api_reference)
     app.connect("autodoc-process-docstring", use_source_docstring_for_constants)
     app.connect("autodoc-skip-member", skip_inherited_machinery)

@@ -1,6 +1,23 @@
-"""The order of the examples gallery: from the data to the models, their use and their reading."""
+"""Which examples the gallery runs, and in which order it shows them."""
 
 from __future__ import annotations
+
+import re
+
+NEEDS_SHARED_DATA = ("plot_score_ztf_alerts.py",)
+"""Examples that read ../shared/data (real ZTF alerts, published checkpoints)."""
+
+
+def executed_pattern(shared_data_present: bool) -> str:
+    """sphinx-gallery ``filename_pattern``: every ``plot_*.py``, less those needing absent data.
+
+    Examples that do not match are still shown, with their code, but not run.
+    """
+    if shared_data_present:
+        return r"/plot_"
+    skipped = "|".join(re.escape(name) for name in NEEDS_SHARED_DATA)
+    return rf"/(?!(?:{skipped})$)plot_"
+
 
 ORDER = (
     "plot_simulated_stamps.py",

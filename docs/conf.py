@@ -24,6 +24,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import _apigen  # noqa: E402
 import _clihelp  # noqa: E402
+from _gallery_order import NEEDS_SHARED_DATA, executed_pattern  # noqa: E402
 
 import skrb  # noqa: E402
 
@@ -71,17 +72,13 @@ numpydoc_validation_exclude = {
 # Real data (ZTF alerts, published checkpoints) live in ../shared/data beside the repository, or
 # where $SKRB_SHARED_DATA says. Examples that need them are shown without being run where absent.
 SHARED_DATA = Path(os.environ.get("SKRB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-NEEDS_SHARED_DATA = ["plot_score_ztf_alerts"]
-if SHARED_DATA.is_dir():
-    executed = r"/plot_"
-else:
-    executed = r"/plot_(?!(" + "|".join(NEEDS_SHARED_DATA) + r")\.py)"
+if not SHARED_DATA.is_dir():
     print(f"skrb docs: {SHARED_DATA} is absent: not running {', '.join(NEEDS_SHARED_DATA)}")
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": executed,
+    "filename_pattern": executed_pattern(SHARED_DATA.is_dir()),
     "within_subsection_order": "_gallery_order.ReadingOrder",
     "doc_module": ("skrb",),
     "backreferences_dir": "generated/backreferences",

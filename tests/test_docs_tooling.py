@@ -105,3 +105,24 @@ def test_gallery_reading_order_puts_known_examples_first_then_by_name():
         "plot_aaa_new.py",
         "plot_zzz_new.py",
     ]
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_gallery_runs_the_shared_data_examples_only_where_the_data_are(present):
+    import re
+
+    pattern = re.compile(_gallery_order.executed_pattern(present))
+    folder = "/repo/examples/"
+    assert pattern.search(folder + "plot_dia_vs_nodia_cv.py")
+    assert pattern.search(folder + "plot_score_ztf_alerts_extra.py")
+    assert not pattern.search(folder + "README.rst")
+    for name in _gallery_order.NEEDS_SHARED_DATA:
+        assert bool(pattern.search(folder + name)) is present
+
+
+def test_api_reference_file_holds_the_rendered_page(tmp_path):
+    class App:
+        srcdir = tmp_path
+
+    _apigen.write_api_reference(App())
+    assert (tmp_path / "api.rst").read_text(encoding="utf-8") == _apigen.render_api_reference()
