@@ -357,7 +357,7 @@ class StampCNNClassifier(KerasClassifier):
             model_ref = weakref.ref(self.model_)  # the cache must not keep the model alive
             spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
 
-            @tf.function(input_signature=[spec], jit_compile=key[1])
+            @tf.function(input_signature=[spec], jit_compile=key[1], autograph=False)
             def predict(images: tf.Tensor) -> tf.Tensor:
                 return model_ref()(images, training=False)
 
