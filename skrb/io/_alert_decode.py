@@ -62,46 +62,46 @@ def _decode_alert(
 
 
 def read_alert_files(
-    paths: Sequence[str],
+    sources: Sequence[tuple[str, str | bytes]],
     *,
     stamp_size: int,
     pad: str,
     columns: Sequence[str],
     on_error: str,
 ) -> dict[str, Any]:
-    """Read a chunk of Avro files (runs in worker processes)."""
+    """Read a chunk of ``(name, path or bytes)`` Avro sources (runs in worker processes)."""
     stamps: list[np.ndarray] = []
     shapes: list[np.ndarray] = []
     rows: dict[str, list[Any]] = {name: [] for name in (*columns, "file", "record")}
     errors: list[tuple[str, int, str]] = []
 
-    def fail(path: str, index: int, exc: BaseException) -> None:
+    def fail(name: str, index: int, exc: BaseException) -> None:
         if on_error == "raise":
-            raise ReadError(error_message(path, index, exc)) from exc
-        errors.append((path, index, f"{type(exc).__name__}: {exc}"))
+            raise ReadError(error_message(name, index, exc)) from exc
+        errors.append((name, index, f"{type(exc).__name__}: {exc}"))
 
-    for path in paths:
+    for name, source in sources:
         index = -1
         try:
-            for index, record in enumerate(iter_alert_records(path)):
+            for index, record in enumerate(iter_alert_records(source)):
                 stamp = np.full((3, stamp_size, stamp_size), np.nan, dtype=np.float32)
                 shape = np.zeros((3, 2), dtype=np.int16)
                 try:
                     candidate = _decode_alert(record, stamp, shape, pad)
                 except (ValueError, TypeError, KeyError) as exc:
-                    fail(path, index, exc)
+                    fail(name, index, exc)
                     continue
                 stamps.append(stamp)
                 shapes.append(shape)
-                for name in columns:
-                    value = record.get(name) if name in ("candid", "objectId") else None
-                    rows[name].append(candidate.get(name) if value is None else value)
-                rows["file"].append(path)
+                for column in columns:
+                    value = record.get(column) if column in ("candid", "objectId") else None
+                    rows[column].append(candidate.get(column) if value is None else value)
+                rows["file"].append(name)
                 rows["record"].append(index)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
-            fail(path, -1 if index < 0 else index + 1, exc)
+            fail(name, -1 if index < 0 else index + 1, exc)
     return {
         "data": np.stack(stamps) if stamps else np.empty((0, 3, stamp_size, stamp_size), "f4"),
         "shapes": np.stack(shapes) if shapes else np.empty((0, 3, 2), np.int16),

@@ -49,8 +49,19 @@ def _column(name: str, values: list[Any], always_masked: bool) -> Column:
     return Column(array, name=name)
 
 
+def _sources(paths: PathsLike | bytes | Sequence[bytes]) -> list[tuple[str, str | bytes]]:
+    """``(name, path or bytes)`` of each Avro file to read."""
+    if isinstance(paths, bytes | bytearray | memoryview):
+        paths = [paths]
+    if isinstance(paths, list | tuple) and paths:
+        if all(isinstance(item, bytes | bytearray | memoryview) for item in paths):
+            return [(f"<bytes {i}>", bytes(item)) for i, item in enumerate(paths)]
+    files = expand_paths(paths, suffix=".avro", what="Avro alert")
+    return [(os.fspath(path), os.fspath(path)) for path in files]
+
+
 def read_alerts(
-    paths: PathsLike,
+    paths: PathsLike | bytes | Sequence[bytes],
     *,
     columns: Sequence[str] = (),
     stamp_size: int = 63,
@@ -68,9 +79,11 @@ def read_alerts(
 
     Parameters
     ----------
-    paths : path-like, glob pattern or list of them
+    paths : path-like, glob pattern, bytes or list of them
         Avro files (any name), folders (searched recursively for ``*.avro``) or glob patterns
-        (``**`` allowed). Files found in folders and patterns are read in sorted order.
+        (``**`` allowed); files found in folders and patterns are read in sorted order. Or the
+        bytes of Avro files already in memory (e.g. the values of Kafka alert messages), named
+        ``"<bytes i>"`` in ``meta["file"]`` and ``errors``.
     columns : sequence of str, default=()
         Further ``candidate`` fields to put in ``meta`` (e.g. ``("xpos", "ypos", "ssdistnr")``),
         masked where an alert lacks them.
@@ -88,8 +101,9 @@ def read_alerts(
         silently. Skipped alerts are always listed in the returned ``errors``; the alerts of a
         truncated file that precede the damage are kept.
     n_jobs : int or None, default=None
-        Number of processes reading files in parallel (joblib; ``None`` means 1, ``-1`` all
-        cores). Worth it from a few hundred files on.
+        Number of processes reading files in parallel (joblib's loky backend, or the one set
+        with :func:`joblib.parallel_config`; ``None`` means 1, ``-1`` all cores). Starting the
+        processes takes about a second, so this pays off only for large reads on idle cores.
     progress : bool or None, default=None
         Show a tqdm progress bar; ``None`` shows it only on a terminal.
 
@@ -102,10 +116,11 @@ def read_alerts(
           :data:`skrb.PANELS` order (science, template, difference), pixels in FITS (y, x)
           order, NaN where the survey masked pixels, where the cutout was smaller or absent;
         - ``meta``: :class:`~astropy.table.Table`, one row per alert: the columns of
-          :data:`ALERT_COLUMNS` (``rb``, ``drb`` always masked columns, masked where absent,
-          e.g. ``drb`` before 2019), then ``columns``, ``file`` (the source file), ``record``
-          (the alert's index in that file) and ``cutout_shape`` (n_alerts, 3, 2): each
-          cutout's original (ny, nx), (0, 0) where absent;
+          :data:`ALERT_COLUMNS` with the packets' values and types (``isdiffpos`` as the
+          string ``"t"``/``"f"`` or ``"1"``/``"0"``; ``rb`` and ``drb`` always masked columns,
+          masked where absent, e.g. ``drb`` before 2019), then ``columns``, ``file`` (the
+          source file), ``record`` (the alert's index in that file) and ``cutout_shape``
+          (n_alerts, 3, 2): each cutout's original (ny, nx), (0, 0) where absent;
         - ``errors``: :class:`~astropy.table.Table` with ``file``, ``record`` (-1: the whole
           file) and ``error`` for every file or alert skipped;
         - ``panels``: :data:`skrb.PANELS`.
@@ -168,10 +183,10 @@ def read_alerts(
     if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
         raise ValueError(f"stamp_size must be a positive integer; got {stamp_size!r}.")
     names = list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
-    files = [os.fspath(path) for path in expand_paths(paths, suffix=".avro", what="Avro alert")]
+    sources = _sources(paths)
     chunks = map_chunks(
         read_alert_files,
-        files,
+        sources,
         n_jobs=n_jobs,
         progress=progress,
         desc="Reading alerts",
@@ -182,8 +197,8 @@ def read_alerts(
     )
     errors = [error for chunk in chunks for error in chunk["errors"]]
     if not any(len(chunk["rows"]["file"]) for chunk in chunks):
-        listed = "; ".join(error_message(*error) for error in errors[:3])
-        raise ReadError(f"None of the {len(files)} Avro file(s) held a readable alert: {listed}")
+        listed = "; ".join(error_message(*error) for error in errors[:3]) or "they hold no record"
+        raise ReadError(f"None of the {len(sources)} Avro file(s) held a readable alert: {listed}")
     masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
 
     def gathered(name: str) -> list[Any]:

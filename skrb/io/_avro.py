@@ -177,13 +177,17 @@ _CODECS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-def iter_alert_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+def iter_alert_records(source: str | os.PathLike[str] | bytes) -> Iterator[dict[str, Any]]:
     """Yield the alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
 
-    Records before a corrupt or truncated block are yielded before the error is raised.
+    ``source`` is the file's path or its bytes (e.g. a Kafka message's value). Records before
+    a corrupt or truncated block are yielded before the error is raised.
     """
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    if isinstance(source, bytes):
+        raw = source
+    else:
+        with open(source, "rb") as handle:
+            raw = handle.read()
     meta, sync, pos = _read_header(raw)
     writer, reader = _schemas(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"

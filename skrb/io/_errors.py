@@ -36,8 +36,11 @@ class ReadWarning(UserWarning):
     --------
     >>> import warnings
     >>> from skrb.io import ReadWarning
-    >>> warnings.simplefilter("error", ReadWarning)  # turn skipped files into errors
-    >>> warnings.resetwarnings()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("Skipped 1 unreadable Avro files: bad.avro", ReadWarning)
+    >>> caught[0].category.__name__
+    'ReadWarning'
     """
 
 

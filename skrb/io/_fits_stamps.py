@@ -20,10 +20,11 @@ PathList = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 def _as_list(paths: PathList, panel: str) -> list[str]:
     if isinstance(paths, str | os.PathLike):
-        return [os.fspath(paths)]
-    if not isinstance(paths, Iterable):
+        listed = [os.fspath(paths)]
+    elif isinstance(paths, Iterable):
+        listed = [os.fspath(path) for path in paths]
+    else:
         raise TypeError(f"{panel} must be a path or a list of paths; got {paths!r}.")
-    listed = [os.fspath(path) for path in paths]
     for path in listed:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"{panel} file not found: {path!r}.")

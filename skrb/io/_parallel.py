@@ -31,19 +31,19 @@ def map_chunks(
     n_jobs: int | None,
     progress: bool | None,
     desc: str,
+    unit: str = "file",
     **kwargs: Any,
 ) -> list[R]:
     """Return ``[func(chunk, **kwargs) for chunk in chunks(items)]``, in order.
 
     Chunks run on ``n_jobs`` processes (joblib's loky backend; ``None`` means 1, ``-1`` all
     cores) when there is more than one chunk; ``progress`` (``None``: only on a terminal) shows
-    a tqdm bar counting items.
+    a tqdm bar counting items (``unit``).
     """
     n_jobs = effective_n_jobs(n_jobs)
     chunks = _chunks(items, n_jobs)
-    bar = tqdm(
-        total=len(items), desc=desc, unit="file", disable=None if progress is None else not progress
-    )
+    disable = None if progress is None else not progress
+    bar = tqdm(total=len(items), desc=desc, unit=unit, disable=disable)
     results: list[R] = []
     with bar:
         if n_jobs == 1 or len(chunks) == 1:

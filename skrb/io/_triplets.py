@@ -42,16 +42,19 @@ def _read_chunk(
     stamps: list[np.ndarray] = []
     errors: list[tuple[str, int, str]] = []
     for index, paths in triplets:
+        panels = []
         try:
-            panels = [read_image(path, fmt=fmt, hdu=hdu) for path in paths]
-            shapes = {panel.shape for panel in panels}
-            if len(shapes) > 1:
+            for path in paths:
+                failed = path
+                panels.append(read_image(path, fmt=fmt, hdu=hdu))
+            if len({panel.shape for panel in panels}) > 1:
+                failed = paths[0]
                 described = ", ".join(f"{p} {x.shape}" for p, x in zip(paths, panels, strict=True))
                 raise ValueError(f"the panels of one stamp set differ in shape: {described}")
         except (ValueError, OSError) as exc:
             if on_error == "raise":
-                raise ReadError(error_message(paths[0], -1, exc)) from exc
-            errors.append((os.fspath(paths[0]), index, f"{type(exc).__name__}: {exc}"))
+                raise ReadError(error_message(failed, -1, exc)) from exc
+            errors.append((os.fspath(failed), index, f"{type(exc).__name__}: {exc}"))
             continue
         kept.append(index)
         stamps.append(np.stack(panels))
@@ -76,7 +79,8 @@ def read_stamp_sets(
     index : ndarray of shape (n_read,), int
         Position in ``triplets`` of each stamp set read.
     errors : list of (file, index, reason)
-        The triplets skipped (``on_error`` "warn" or "skip"); ``file`` is the search panel's.
+        The triplets skipped (``on_error`` "warn" or "skip"), with the file that failed
+        (the search panel's where the panels differ in shape).
 
     Raises
     ------
@@ -92,6 +96,7 @@ def read_stamp_sets(
         n_jobs=n_jobs,
         progress=progress,
         desc=desc,
+        unit="stamp set",
         fmt=fmt,
         hdu=hdu,
         on_error=on_error,
