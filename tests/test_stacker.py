@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skrb import PANELS
 from skrb.preprocessing import LAYOUTS, StampStacker
@@ -164,3 +166,22 @@ def test_fitted_stacker_checks_stamp_size(X, rng):
     stacker = StampStacker().fit(X)
     with pytest.raises(ValueError, match=f"fitted on {H}x{W} stamps"):
         stacker.transform(rng.normal(size=(1, 3, H + 1, W)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    layout=st.sampled_from(["dia", "nodia", "channels", "horizontal"]),
+    panels=st.permutations(PANELS).flatmap(lambda p: st.integers(1, 3).map(lambda k: p[:k])),
+)
+def test_round_trip_for_any_shape_and_panel_selection(n, h, w, layout, panels):
+    X = np.arange(n * 3 * h * w, dtype=np.float32).reshape(n, 3, h, w)
+    stacker = StampStacker(layout, panels=panels)
+    Z = stacker.transform(X)
+    assert Z.shape == (n, *stacker.image_shape((h, w)))
+    back = stacker.inverse_transform(Z, fill_value=-1.0)
+    for p, name in enumerate(PANELS):
+        expected = X[:, p] if name in panels else -1.0
+        np.testing.assert_array_equal(back[:, p], np.broadcast_to(expected, back[:, p].shape))
