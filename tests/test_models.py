@@ -8,11 +8,14 @@ import joblib
 import keras
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from _stamps import blob_stamps
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from skrb.models import (
+    ARCHITECTURES,
     BraaiClassifier,
     DIAClassifier,
     NoDIAClassifier,
@@ -135,14 +138,17 @@ def test_fit_predict_and_model_contract(cls, fitted):
     np.testing.assert_allclose(np.asarray(clf.model_(X)), proba, atol=1e-6)
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    check_is_fitted(clf)
+    assert clf.get_params() == cls(random_state=0, **QUICK).get_params()  # fit left them alone
     # Flattened images give the same answer.
     np.testing.assert_allclose(clf.predict_proba(X.reshape(len(X), -1)), proba, atol=1e-6)
 
 
 def test_string_labels_and_column_order():
     X, y = images(NoDIAClassifier, n=12)
-    labels = np.where(y == 1, "real", "bogus")
-    clf = NoDIAClassifier(random_state=0, **QUICK).fit(X, labels)
+    labels = np.where(y == 1, "real", "bogus")[:, np.newaxis]  # a column vector is raveled
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        clf = NoDIAClassifier(random_state=0, **QUICK).fit(X, labels)
     np.testing.assert_array_equal(clf.classes_, ["bogus", "real"])
     assert set(clf.predict(X)) <= {"bogus", "real"}
 
@@ -204,6 +210,8 @@ def test_sample_weight_and_class_weight_are_used():
     balanced = NoDIAClassifier(class_weight={0: 1.0, 1: 5.0}, **base).fit(X, y)
     assert not np.allclose(plain, weighted)
     np.testing.assert_allclose(balanced.predict_proba(X), weighted, atol=1e-6)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        NoDIAClassifier(**base).fit(X, y, sample_weight=np.zeros(len(y)))
 
 
 def test_errors_are_clear(fitted):
@@ -232,6 +240,30 @@ def test_errors_are_clear(fitted):
         DIAClassifier(**QUICK).fit(bad, y)
     with pytest.raises(ValueError, match="empty"):
         clf.predict_proba(X[:0])
+    with pytest.raises(ValueError, match=r"got an array of shape \(3888,\)"):
+        clf.predict(X[0].ravel())
+    with pytest.raises(ValueError, match="fitted on images of shape"):
+        clf.partial_fit(big, y[:2])
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        clf.predict_proba(sp.csr_matrix(X.reshape(len(X), -1)))
+
+
+def test_input_forms_give_the_same_answer(fitted, tmp_path):
+    clf, X, _ = fitted[DIAClassifier]
+    expected = clf.predict_proba(X)
+    np.save(tmp_path / "X.npy", X)
+    forms = {
+        "read-only memmap": np.load(tmp_path / "X.npy", mmap_mode="r"),
+        "Fortran order": np.asfortranarray(X),
+        "float64": X.astype(np.float64),
+        "object": X.astype(object),
+        "nested lists": X.tolist(),
+    }
+    for name, Xf in forms.items():
+        np.testing.assert_allclose(clf.predict_proba(Xf), expected, atol=1e-6, err_msg=name)
+    before = dict(vars(clf))
+    clf.predict_proba(X)
+    assert vars(clf).keys() == before.keys()  # predicting leaves the estimator unchanged
 
 
 @pytest.mark.parametrize("cls", [DIAClassifier, BraaiClassifier])
@@ -272,3 +304,14 @@ def test_validation_does_not_copy_float32_images(fitted):
     assert np.shares_memory(clf._validate_images(X, reset=False), X)
     flat = X.reshape(len(X), -1)
     assert np.shares_memory(clf._validate_images(flat, reset=False), X)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [(DIAClassifier, "dia"), (NoDIAClassifier, "nodia"), (BraaiClassifier, "braai")],
+)
+def test_default_parameters_are_the_published_architecture(cls, kind):
+    params = cls().get_params()
+    expected = {k: v for k, v in ARCHITECTURES[kind].items() if k != "output"}
+    assert {k: params[k] for k in expected} == expected
+    assert cls._output == ARCHITECTURES[kind]["output"]

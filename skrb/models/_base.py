@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
+import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -26,10 +28,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._tags import ClassifierTags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
@@ -37,6 +39,12 @@ from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier"]
+
+# model_ -> {(image shape, jit_compile): traced prediction function}. Kept outside the
+# estimator so that predict does not change its state and pickling needs no special case.
+_PREDICT_FUNCTIONS: weakref.WeakKeyDictionary[keras.Model, dict[Any, Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _EXPECTED_SHAPES = {"dia": "(n, H, 3W, 1)", "nodia": "(n, H, 2W, 1)", "channels": "(n, H, W, 3)"}
 
@@ -125,11 +133,6 @@ class StampCNNClassifier(KerasClassifier):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_predict_fn", None)  # a traced tf.function: rebuilt on first use
-        return state
 
     # -- input validation -----------------------------------------------------------------------
     def _stacker(self) -> StampStacker:
@@ -237,6 +240,7 @@ class StampCNNClassifier(KerasClassifier):
         if X is not None:
             X = self._validate_images(X, reset=reset)
         if y is not None:
+            y = column_or_1d(y, warn=True)
             if reset:
                 check_binary_target(y, n_samples=None if X is None else X.shape[0])
             _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
@@ -299,7 +303,6 @@ class StampCNNClassifier(KerasClassifier):
 
     def _fit_keras_model(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> None:
         self._random_state = None
-        self._predict_fn = None
         with self._seeded():
             super()._fit_keras_model(X, y, *args, **kwargs)
 
@@ -334,22 +337,30 @@ class StampCNNClassifier(KerasClassifier):
         self : StampCNNClassifier
             The fitted classifier.
         """
-        check_binary_target(y)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        with warnings.catch_warnings():  # a column-vector y is reported once, in validation
+            warnings.simplefilter("ignore", DataConversionWarning)
+            check_binary_target(y)  # label errors before image errors
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     # -- prediction -----------------------------------------------------------------------------
     def _compiled_predict(self) -> Any:
-        fn = getattr(self, "_predict_fn", None)
-        if fn is None:
-            model = self.model_
+        """Return the traced prediction function of ``model_`` (cached outside ``self``)."""
+        key = (tuple(self.image_shape_), bool(self.jit_compile))
+        per_model = _PREDICT_FUNCTIONS.setdefault(self.model_, {})
+        if key not in per_model:
+            model_ref = weakref.ref(self.model_)  # the cache must not keep the model alive
             spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
 
-            @tf.function(input_signature=[spec], jit_compile=bool(self.jit_compile))
-            def fn(images: tf.Tensor) -> tf.Tensor:
-                return model(images, training=False)
+            @tf.function(input_signature=[spec], jit_compile=key[1])
+            def predict(images: tf.Tensor) -> tf.Tensor:
+                return model_ref()(images, training=False)
 
-            self._predict_fn = fn
-        return fn
+            per_model[key] = predict
+        return per_model[key]
 
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Class probabilities, columns in ``classes_`` order (column 1 = P(real)).

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skrb.models._architectures import ARCHITECTURES
 from skrb.models._base import StampCNNClassifier
 
 __all__ = ["BraaiClassifier", "DIAClassifier", "NoDIAClassifier"]
@@ -109,13 +110,7 @@ _PAPER_EPOCHS = "the authors trained up to 500 with early stopping; 50 is a mode
 
 
 @_document(
-    filters=(16, 32, 64),
-    kernel_size=5,
-    pool_size=2,
-    dropout=0.4,
-    convs_per_block=1,
-    dense_units=32,
-    dense_dropout=0.0,
+    **ARCHITECTURES["dia"],
     optimizer="sgd",
     learning_rate=0.01,
     batch_size=200,
@@ -194,13 +189,7 @@ class DIAClassifier(StampCNNClassifier):
 
 
 @_document(
-    filters=(1, 16, 32),
-    kernel_size=(7, 3, 3),
-    pool_size=2,
-    dropout=(0.0, 0.4, 0.4),
-    convs_per_block=1,
-    dense_units=32,
-    dense_dropout=0.0,
+    **ARCHITECTURES["nodia"],
     optimizer="sgd",
     learning_rate=0.01,
     batch_size=200,
@@ -275,13 +264,7 @@ class NoDIAClassifier(StampCNNClassifier):
 
 
 @_document(
-    filters=(16, 32),
-    kernel_size=3,
-    pool_size=(2, 4),
-    dropout=0.25,
-    convs_per_block=2,
-    dense_units=256,
-    dense_dropout=0.5,
+    **ARCHITECTURES["braai"],
     optimizer="adam",
     learning_rate=0.0003,
     batch_size=64,
