@@ -17,7 +17,18 @@ from skrb._panels import PANELS
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"datasets", "io", "preprocessing", "models", "explain", "metrics", "utils", "cli"}
+_SUBMODULES = {
+    "datasets",
+    "io",
+    "preprocessing",
+    "models",
+    "explain",
+    "metrics",
+    "model_selection",
+    "report",
+    "utils",
+    "cli",
+}
 _PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline"}
 
 __all__ = ["PANELS", "__version__", *sorted(_PIPELINES), *sorted(_SUBMODULES)]

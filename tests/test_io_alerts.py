@@ -27,11 +27,15 @@ def _packet(path: Path) -> tuple[dict, dict]:
         return next(reader), reader.writer_schema
 
 
-def _astropy_cutout(record: dict, field: str) -> np.ndarray:
+def _astropy_cutout(record: dict, field: str, masked_sentinel: str = "nan") -> np.ndarray:
+    """The cutout as astropy reads it; ZTF's -3.4e38 mask sentinel as NaN unless kept."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fits.verify.VerifyWarning)
         raw = gzip.decompress(record[field]["stampData"])
-        return fits.getdata(io.BytesIO(raw)).astype(np.float32)
+        image = fits.getdata(io.BytesIO(raw)).astype(np.float32)
+    if masked_sentinel == "nan":
+        image[image == np.finfo(np.float32).min] = np.nan
+    return image
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +100,23 @@ def test_nan_pixels_are_kept(alerts):
     has_nan = np.isnan(alerts.data[in_cutout]).any(axis=(1, 2, 3))
     assert has_nan.any(), "the real packets hold masked (NaN) pixels in full-size cutouts"
     assert not np.isinf(alerts.data).any()
+
+
+def test_ztf_mask_sentinel_becomes_nan_or_is_kept(alerts, alert_files):
+    sentinel = np.finfo(np.float32).min
+    raw_template = [
+        _astropy_cutout(_packet(path)[0], "cutoutTemplate", "keep") for path in alert_files
+    ]
+    with_sentinel = [i for i, image in enumerate(raw_template) if (image == sentinel).any()]
+    assert len(with_sentinel) >= 5, "some real ZTF templates hold the -3.4e38 mask sentinel"
+    assert not (alerts.data < -1e30).any()
+    kept = read_alerts([alert_files[i] for i in with_sentinel], masked_sentinel="keep")
+    for row, i in enumerate(with_sentinel):
+        np.testing.assert_array_equal(kept.data[row, 1], raw_template[i])
+        masked = raw_template[i] == sentinel
+        assert np.isnan(alerts.data[i, 1][masked]).all()
+    with pytest.raises(ValueError, match="masked_sentinel"):
+        read_alerts(alert_files[0], masked_sentinel="zero")
 
 
 def test_drb_is_masked_where_the_schema_lacks_it(alerts):

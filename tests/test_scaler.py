@@ -26,6 +26,12 @@ def _nonzero(scale):
     return scale if scale > 0 else 1.0
 
 
+def _braai_norm(sum_squares):
+    """L2 norm as braai's float32 arithmetic gives it: inf past the float32 range, 0 -> 1."""
+    norms = np.where(sum_squares > np.finfo(np.float32).max, np.inf, np.sqrt(sum_squares))
+    return np.where(norms == 0, 1.0, norms)
+
+
 def reference_panel(x, kind, n_sigma=3.0):
     """Scale one (H, W) panel in float64, statistics over its non-NaN pixels; NaN stays NaN."""
     x = np.asarray(x, dtype=np.float64)
@@ -40,10 +46,9 @@ def reference_panel(x, kind, n_sigma=3.0):
         median = np.median(valid)
         return (x - median) / _nonzero(1.4826 * np.median(np.abs(valid - median)))
     if kind == "l2":
-        return x / _nonzero(np.sqrt(np.sum(valid**2)))
+        return x / _braai_norm(np.sum(valid**2))
     if kind == "l2_rows":
-        norms = np.sqrt(np.nansum(x**2, axis=1, keepdims=True))
-        return x / np.where(norms == 0, 1.0, norms)
+        return x / _braai_norm(np.nansum(x**2, axis=1, keepdims=True))
     if kind == "minmax":
         return (x - valid.min()) / _nonzero(valid.max() - valid.min())
     raise AssertionError(kind)
@@ -382,3 +387,26 @@ def test_robust_statistics_of_clean_panels_match_numpy(rng):
             values = panels[i].astype(np.float64)
             assert median == np.median(values)
             assert mad == np.median(np.abs(values - np.median(values)))
+
+
+@pytest.mark.parametrize("method", ["l2", "l2_rows"])
+def test_l2_reproduces_braai_float32_overflow_on_the_ztf_mask_sentinel(rng, method):
+    # ZTF templates hold -3.4e38 for masked pixels; braai normalised float32 cutouts, where the
+    # norm of a row holding it overflows to inf and the row becomes 0.
+    X = rng.normal(100.0, 5.0, size=(1, 3, 6, 6)).astype(np.float32)
+    X[0, 1, 2, 3] = np.finfo(np.float32).min
+    out = StampScaler(method, nan_policy="fill").transform(X)
+    panel = X[0, 1]
+    axis = -1 if method == "l2_rows" else None
+    with np.errstate(over="ignore"):
+        norm = np.linalg.norm(panel, axis=axis, keepdims=True)  # float32, as braai
+    np.testing.assert_allclose(out[0, 1], panel / norm, rtol=1e-6, atol=1e-7)
+    assert np.isfinite(out).all()
+    if method == "l2_rows":
+        np.testing.assert_array_equal(out[0, 1, 2], 0.0)
+        assert np.abs(out[0, 1, 1]).max() > 0.1  # other rows are untouched
+    else:
+        np.testing.assert_array_equal(out[0, 1], 0.0)
+    np.testing.assert_allclose(
+        out[0, 0], X[0, 0] / np.linalg.norm(X[0, 0], axis=axis, keepdims=True), rtol=1e-6
+    )

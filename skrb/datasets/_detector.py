@@ -90,8 +90,13 @@ def add_coadd_noise(
     """
     n = image.shape[0]
     g = _col(gain, n)
-    var = (np.clip(image, 0.0, None) * g + np.float32(read_noise) ** 2) / (g**2 * _col(depth, n))
-    return image + rng.standard_normal(image.shape, dtype=np.float32) * np.sqrt(var)
+    sigma = np.maximum(image, 0.0, dtype=np.float32)  # the variance, then sigma, in place
+    sigma *= g
+    sigma += np.float32(read_noise) ** 2
+    sigma /= g**2 * _col(depth, n)
+    np.sqrt(sigma, out=sigma)
+    sigma *= rng.standard_normal(image.shape, dtype=np.float32)
+    return image + sigma
 
 
 def saturate(image: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

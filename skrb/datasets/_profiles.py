@@ -100,10 +100,15 @@ def moffat_psf(
     dx = zero if dx is None else np.asarray(dx, np.float32)
     dy = zero if dy is None else np.asarray(dy, np.float32)
     d = _wrapped_offsets(size)
-    r2 = (d[None, :, None] - dy[:, None, None]) ** 2 + (d[None, None, :] - dx[:, None, None]) ** 2
-    psf = np.exp(-beta * np.log1p(r2 / alpha**2))
+    inv_a2 = 1.0 / alpha**2
+    ry = (d[None, :, None] - dy[:, None, None]) ** 2 * inv_a2
+    rx = (d[None, None, :] - dx[:, None, None]) ** 2 * inv_a2
+    psf = np.add(ry, rx, dtype=np.float32)  # (r / alpha)**2, computed in place from here on
+    np.log1p(psf, out=psf)
+    psf *= -beta
+    np.exp(psf, out=psf)
     psf /= psf.sum(axis=(1, 2), keepdims=True)
-    return psf.astype(np.float32)
+    return psf
 
 
 def gaussian_ft(sigma: np.ndarray, size: int) -> np.ndarray:

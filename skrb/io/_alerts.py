@@ -35,6 +35,8 @@ ALERT_COLUMNS = (
 
 _ALWAYS_MASKED = ("rb", "drb")
 _REQUIRED_COLUMNS = tuple(name for name in ALERT_COLUMNS if name not in _ALWAYS_MASKED)
+# ZTF marks masked template pixels with the float32 sentinel -3.4e38; no real pixel is below this.
+_SENTINEL_BELOW = -1e30
 
 
 def _column(name: str, values: list[Any], always_masked: bool) -> Column:
@@ -66,6 +68,7 @@ def read_alerts(
     columns: Sequence[str] = (),
     stamp_size: int = 63,
     pad: str = "ztf",
+    masked_sentinel: str = "nan",
     on_error: str = "warn",
     n_jobs: int | None = None,
     progress: bool | None = None,
@@ -94,6 +97,13 @@ def read_alerts(
         away from the CCD edge that clipped it, found from the candidate's ``xpos``/``ypos``,
         so that the candidate stays at the stamp's centre pixel ``(31, 31)`` as in full
         cutouts (centred where the position is unknown). ``"center"``: centred.
+    masked_sentinel : {"nan", "keep"}, default="nan"
+        ZTF marks masked *template* pixels with the float32 sentinel -3.4e38 rather than NaN
+        (about 1 % of alerts). ``"nan"`` turns every pixel below -1e30 into NaN, so that all
+        masked pixels are NaN, as scaling needs (a sentinel would swamp a panel's mean and
+        standard deviation). ``"keep"`` leaves the packets' values untouched, e.g. to reproduce
+        ZTF's ``drb`` scores bit for bit: braai's float32 normalisation zeroed the template rows
+        holding the sentinel (see :class:`~skrb.preprocessing.StampScaler`).
     on_error : {"warn", "raise", "skip"}, default="warn"
         What to do with a corrupt or truncated file, or an alert whose cutout cannot be
         decoded: ``"warn"`` skips it with one :class:`~skrb.io.ReadWarning` naming the files,
@@ -178,6 +188,8 @@ def read_alerts(
     check_on_error(on_error)
     if pad not in PADS:
         raise ValueError(f"pad must be one of {PADS}; got {pad!r}.")
+    if masked_sentinel not in ("nan", "keep"):
+        raise ValueError(f"masked_sentinel must be 'nan' or 'keep'; got {masked_sentinel!r}.")
     if isinstance(columns, str):
         raise TypeError(f"columns must be a sequence of field names; got the string {columns!r}.")
     if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
@@ -208,8 +220,11 @@ def read_alerts(
         [_column(name, gathered(name), name in masked) for name in (*names, "file", "record")]
     )
     table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
+    data = np.concatenate([chunk["data"] for chunk in chunks])
+    if masked_sentinel == "nan":
+        data[data < _SENTINEL_BELOW] = np.nan
     return Bunch(
-        data=np.concatenate([chunk["data"] for chunk in chunks]),
+        data=data,
         meta=table,
         errors=report_errors(errors, on_error, what="Avro files or alerts"),
         panels=PANELS,

@@ -106,6 +106,12 @@ class StampScaler(StatelessStampTransformer):
     stays 0, as with ``tf.keras.utils.normalize``. Statistics are accumulated in float64 and
     results that would exceed the float32 range are clipped to it.
 
+    ``"l2"`` and ``"l2_rows"`` reproduce braai's float32 arithmetic where it matters: a row
+    (panel) whose sum of squares overflows float32 has an infinite norm and scales to 0. ZTF
+    templates mark masked pixels with the float32 sentinel -3.4e38 rather than NaN, so such
+    rows reached braai as zeros; with this rule skrb reproduces the ``drb`` scores stored in
+    ZTF alerts whose templates hold the sentinel (with float64 norms they differ by up to 0.2).
+
     Examples
     --------
     >>> import numpy as np

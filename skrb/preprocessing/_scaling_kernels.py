@@ -87,6 +87,19 @@ def _sum_squares(x: np.ndarray) -> float:
 
 
 @_jit
+def _l2_norm(x: np.ndarray) -> float:
+    """L2 norm of the non-NaN values of ``x`` as braai computed it on float32 data.
+
+    The sum of squares is accumulated in float64, but where it exceeds the float32 range the
+    norm is infinite, as in ``tf.keras.utils.normalize`` on float32 cutouts: the row (panel)
+    then scales to 0. ZTF templates mark masked pixels with the float32 sentinel -3.4e38, so
+    this is what braai (and ZTF's ``drb``) saw for such rows.
+    """
+    ss = _sum_squares(x)
+    return np.inf if ss > _F32_MAX else _nonzero(np.sqrt(ss))
+
+
+@_jit
 def _order_key(bits: int) -> int:
     """Map a float32 bit pattern (as an integer) to an integer key that sorts like the float.
 
@@ -184,7 +197,7 @@ def _center_scale(
             median = np.median(values)
             mad = np.median(np.abs(values - median))
         return median, _nonzero(_MAD_TO_SIGMA * mad)
-    return 0.0, _nonzero(np.sqrt(_sum_squares(x)))  # L2
+    return 0.0, _l2_norm(x)  # L2
 
 
 @_jit
@@ -201,7 +214,7 @@ def _scale_rows(x: np.ndarray, out: np.ndarray, width: int) -> None:
     """Divide each row of ``width`` pixels by its L2 norm over non-NaN pixels (0 stays 0)."""
     for start in range(0, x.size, width):
         row = x[start : start + width]
-        _write(row, out[start : start + width], 0.0, _nonzero(np.sqrt(_sum_squares(row))))
+        _write(row, out[start : start + width], 0.0, _l2_norm(row))
 
 
 @_jit

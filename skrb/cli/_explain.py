@@ -1,0 +1,142 @@
+"""``skrb explain``: saliency figures and the per-panel table for a saved model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from skrb.cli._data import add_data_arguments, load_dataset
+from skrb.cli._errors import CLIError
+from skrb.cli._models import load_model
+from skrb.cli._options import add_command, probability
+from skrb.cli._score import add_model_arguments, predict_p_real
+
+if TYPE_CHECKING:
+    from astropy.table import Table
+
+__all__ = ["add_parser", "run"]
+
+DESCRIPTION = """\
+Explain a saved model (or a published checkpoint) with vanilla gradient saliency, the paper's
+method: writes panel_shares.csv (per stamp set: P(real), each panel's share of |gradient| and the
+winning panel), outcome_table.csv and panel_shares.png (stamps won by each panel per outcome
+true > predicted, when labels exist; otherwise per predicted class) and saliency.png (example
+stamps beside their saliency maps).
+"""
+
+EPILOG = """\
+examples:
+  skrb explain --model-file dia.joblib --stamps test.npz -o explain_dia
+  skrb explain --checkpoint data/checkpoints/braai_d6_m7 --model braai --alerts data/ztf_alerts \\
+      --label 'drb>=0.5' -o explain_braai
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``skrb explain``."""
+    parser = add_command(
+        subparsers,
+        "explain",
+        help="saliency figures and panel table for a saved model",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+    )
+    add_model_arguments(parser)
+    add_data_arguments(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--n-examples",
+        type=int,
+        default=8,
+        metavar="N",
+        help="stamps in saliency.png (default 8): the first N, or N/4 per outcome when the "
+        "data have labels",
+    )
+    parser.add_argument(
+        "--threshold", type=probability, default=0.5, help="P(real) threshold (default 0.5)"
+    )
+    parser.add_argument("--random-state", type=int, default=0, metavar="SEED", help="default 0")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, ...]) -> Table:
+    from astropy.table import Table
+
+    rows = []
+    for label, name in ((1, "predicted real"), (0, "predicted bogus")):
+        mask = y_pred == label
+        fractions = [float(np.mean(winners[mask] == p)) if mask.any() else np.nan for p in panels]
+        rows.append((name, int(mask.sum()), *fractions))
+    return Table(rows=rows, names=("outcome", "n", *panels))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``skrb explain``."""
+    from astropy.table import Table
+
+    from skrb.explain import (
+        gradient_saliency,
+        outcome_table,
+        panel_shares,
+        plot_outcome_shares,
+        plot_saliency,
+        winning_panel,
+    )
+    from skrb.report import example_indices, write_csv
+
+    if args.model_file is not None and args.model is not None:
+        raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
+    if args.n_examples < 1:
+        raise CLIError(f"--n-examples must be at least 1; got {args.n_examples}.")
+    estimator = load_model(
+        model_file=args.model_file, checkpoint=args.checkpoint, model=args.model or ""
+    )
+    data = load_dataset(args, default_n_samples=200, need_labels=False)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    p_real = predict_p_real(estimator, data.X)
+    saliency = gradient_saliency(estimator, data.X)
+    y_pred = (p_real >= args.threshold).astype(int)
+    shares, panels = panel_shares(saliency, return_panels=True)
+    winners = winning_panel(shares, panels)
+    table = Table()
+    if data.meta is not None and "candid" in data.meta.colnames:
+        table["candid"] = data.meta["candid"]
+    else:
+        table["index"] = np.arange(len(data.X))
+    if data.y is not None:
+        table["label"] = data.y
+    table["p_real"] = p_real
+    for j, p in enumerate(panels):
+        table[f"share_{p}"] = shares[:, j]
+    table["winner"] = winners
+    write_csv(table, out / "panel_shares.csv")
+    if data.y is not None:
+        outcomes = outcome_table(shares, data.y, y_pred, panels=panels)
+    else:
+        outcomes = _by_prediction(winners, y_pred, panels)
+    write_csv(outcomes, out / "outcome_table.csv")
+    plot_outcome_shares(outcomes).savefig(out / "panel_shares.png", dpi=110)
+    fig = plot_saliency(
+        data.X,
+        saliency,
+        indices=(
+            list(range(min(args.n_examples, len(data.X))))
+            if data.y is None
+            else example_indices(data.y, y_pred, max(1, args.n_examples // 4))
+        ),
+        y_true=data.y if data.y is not None else y_pred,
+        y_pred=y_pred,
+    )
+    fig.savefig(out / "saliency.png", dpi=90)
+    print(f"explained {len(data.X)} stamp sets ({data.description})")
+    shown = outcomes.copy()
+    for p in panels:
+        shown[p].format = "{:.1%}"
+    print("\n".join(shown.pformat(max_width=-1, max_lines=-1)))
+    print(f"wrote {out}/: panel_shares.csv, outcome_table.csv, panel_shares.png, saliency.png")
+    return 0

@@ -1,0 +1,151 @@
+"""Models of the command line: building pipelines for a protocol, saving and loading them.
+
+Trained pipelines are saved with :func:`joblib.dump` (``.joblib``): the whole scikit-learn
+Pipeline (scaler, stacker and the SciKeras classifier, whose Keras model is serialised inside)
+in one file, loaded back with :func:`joblib.load` or ``skrb score --model-file``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from skrb.cli._errors import CLIError
+from skrb.cli._protocols import Protocol
+
+__all__ = ["DISPLAY_NAMES", "MODELS", "build_pipeline", "load_model", "save_model"]
+
+#: Model keys of the command line, with the names shown in tables and reports.
+DISPLAY_NAMES = {"dia": "DIA", "nodia": "noDIA", "braai": "braai"}
+MODELS = tuple(DISPLAY_NAMES)
+
+
+def _factory(model: str) -> Any:
+    import skrb
+
+    if model not in DISPLAY_NAMES:
+        raise CLIError(f"unknown model {model!r}; choose from {', '.join(MODELS)}.")
+    return getattr(skrb, f"make_{model}_pipeline")
+
+
+def build_pipeline(
+    model: str,
+    protocol: Protocol,
+    *,
+    random_state: int | None = None,
+    verbose: int = 0,
+    **overrides: Any,
+) -> Any:
+    """Build an unfitted pipeline for ``model`` with the protocol's training settings.
+
+    Parameters
+    ----------
+    model : {"dia", "nodia", "braai"}
+        Which model.
+    protocol : Protocol
+        Training settings (epochs, batch size, early stopping...).
+    random_state : int, optional
+        Seed of the classifier.
+    verbose : int, default=0
+        Keras verbosity (2 = one line per epoch).
+    **overrides
+        Classifier parameters that replace the protocol's (``None`` values are ignored).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+
+    Examples
+    --------
+    >>> from skrb.cli._models import build_pipeline
+    >>> from skrb.cli._protocols import PROTOCOLS
+    >>> pipe = build_pipeline("dia", PROTOCOLS["quick"], epochs=2)
+    >>> pipe.named_steps["classifier"].epochs
+    2
+    """
+    params = copy.deepcopy(protocol.classifier)
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    pipeline = _factory(model)(random_state=random_state, **params)
+    # ``verbose`` of make_*_pipeline is the Pipeline's own; Keras' is the classifier's.
+    return pipeline.set_params(classifier__verbose=verbose)
+
+
+def save_model(estimator: Any, path: str | Path) -> Path:
+    """Save a fitted pipeline with joblib.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The fitted pipeline.
+    path : str or Path
+        Destination; must end in ``.joblib``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skrb.cli._models import load_model, save_model
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(DummyClassifier().fit([[0], [1]], [0, 1]), f"{tmp}/m.joblib")
+    ...     type(load_model(model_file=path)).__name__
+    'DummyClassifier'
+    """
+    import joblib
+
+    path = Path(path)
+    if path.suffix != ".joblib":
+        raise CLIError(f"save models as .joblib files; got {path.name!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(estimator, path)
+    return path
+
+
+def load_model(
+    *, model_file: str | Path | None = None, checkpoint: str | Path | None = None, model: str = ""
+) -> Any:
+    """Load a saved pipeline, or a published checkpoint wrapped in its model's pipeline.
+
+    Parameters
+    ----------
+    model_file : str or Path, optional
+        A ``.joblib`` file written by ``skrb train``.
+    checkpoint : str or Path, optional
+        A published Keras checkpoint (the authors' HDF5 or braai's), used with ``model``.
+    model : {"dia", "nodia", "braai"}
+        The architecture of ``checkpoint``.
+
+    Returns
+    -------
+    estimator : fitted estimator with ``predict_proba``
+
+    Raises
+    ------
+    CLIError
+        If neither or both sources are given, the file is missing or cannot be read.
+    """
+    if (model_file is None) == (checkpoint is None):
+        raise CLIError("give either --model-file FILE or --checkpoint PATH --model NAME.")
+    if model_file is not None:
+        import joblib
+
+        path = Path(model_file)
+        if not path.is_file():
+            raise CLIError(f"no such model file: {path}")
+        try:
+            estimator = joblib.load(path)
+        except Exception as exc:  # a corrupt pickle can raise nearly anything
+            raise CLIError(f"cannot load a model from {path}: {exc}") from exc
+        if not hasattr(estimator, "predict_proba"):
+            raise CLIError(f"{path} holds a {type(estimator).__name__}, not a classifier.")
+        return estimator
+    path = Path(checkpoint)
+    if not path.exists():
+        raise CLIError(f"no such checkpoint: {path}")
+    if not model:
+        raise CLIError("--checkpoint needs --model (dia, nodia or braai) to know its architecture.")
+    return _factory(model)(checkpoint=path)

@@ -1,0 +1,194 @@
+"""Resolve what an explainer differentiates: a fitted skrb classifier or a Pipeline ending in one.
+
+Every explainer in :mod:`skrb.explain` works on the Keras model ``model_`` of a fitted skrb
+classifier, on the classifier's own input (the stacked CNN images). For a
+:class:`~sklearn.pipeline.Pipeline`, the stamp sets go through every step before the classifier
+(scaling, stacking), the attributions are taken on the CNN images and mapped back to the stamp-set
+panels with the pipeline's :class:`~skrb.preprocessing.StampStacker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from skrb.preprocessing import StampStacker
+from skrb.utils.validation import check_stamp_sets
+
+__all__ = ["ExplainTarget", "resolve_target"]
+
+
+@dataclass(frozen=True)
+class ExplainTarget:
+    """What an explainer needs: the Keras model, its input and the way back to ``X``'s shape.
+
+    Attributes
+    ----------
+    model : keras.Model
+        Maps float32 CNN images to ``(n, n_classes)`` class probabilities.
+    images : ndarray of shape (n_samples, H, W', C)
+        The CNN input for the ``X`` given.
+    classes : ndarray of shape (n_classes,)
+        Class labels in the order of the model's output columns.
+    to_input : callable
+        Maps array-likes shaped like ``X`` (e.g. a background sample) to CNN images.
+    to_output : callable
+        Maps image-shaped attributions to the shape of the ``X`` given.
+    stacker : StampStacker or None
+        The pipeline's stacker (``None`` for a bare classifier).
+    """
+
+    model: Any
+    images: np.ndarray
+    classes: np.ndarray
+    to_input: Callable[[Any], np.ndarray]
+    to_output: Callable[[np.ndarray], np.ndarray]
+    stacker: StampStacker | None
+
+
+def _unwrap(estimator: Any) -> Any:
+    """Return the fitted estimator inside a search object (``best_estimator_``), or itself."""
+    return getattr(estimator, "best_estimator_", estimator)
+
+
+def _check_classifier(classifier: Any, owner: str) -> None:
+    if not hasattr(classifier, "model_") and not hasattr(classifier, "fit"):
+        raise TypeError(
+            f"{owner} must be a fitted skrb classifier (with a Keras `model_`) or a Pipeline "
+            f"ending in one; got {type(classifier).__name__}."
+        )
+    check_is_fitted(classifier, "model_")
+    if not hasattr(classifier.model_, "input_shape"):
+        raise TypeError(
+            f"{type(classifier).__name__}.model_ is not a Keras model; skrb.explain "
+            "differentiates the Keras model of skrb's classifiers."
+        )
+
+
+def _image_shape(model: Any) -> tuple[int, ...]:
+    shape = tuple(model.input_shape[1:])
+    if len(shape) != 3 or any(s is None for s in shape):
+        raise ValueError(
+            f"The classifier's Keras model must take images of a fixed shape (H, W, C); its "
+            f"input shape is {model.input_shape}."
+        )
+    return tuple(int(s) for s in shape)
+
+
+def check_images(X: Any, image_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
+    """Validate CNN images (or their flattened form) for a model taking ``image_shape``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+        Images in the classifier's own input layout.
+    image_shape : tuple of int
+        ``(H, W', C)`` the model takes.
+    name : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    images : ndarray of shape (n_samples, H, W', C)
+        float32 images.
+    """
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}.")
+    size = int(np.prod(image_shape))
+    if arr.ndim == 2 and arr.shape[1] == size:
+        arr = arr.reshape((arr.shape[0], *image_shape))
+    elif arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(image_shape):
+        raise ValueError(
+            f"{name} must be the classifier's input images of shape (n_samples, "
+            f"{', '.join(map(str, image_shape))}) or their flattened form (n_samples, {size}); "
+            f"got shape {arr.shape}. Pass stamp sets through a Pipeline (e.g. "
+            "skrb.make_dia_pipeline) to explain stamp sets."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: found 0 images (shape {arr.shape}).")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1))
+        raise ValueError(
+            f"{name} contains NaN or infinity in {bad.size} image(s) (first at index {bad[0]}); "
+            "the CNN needs finite pixels (fill masked pixels with StampScaler's nan_policy)."
+        )
+    return np.ascontiguousarray(arr)
+
+
+def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
+    classifier = _unwrap(pipe.steps[-1][1])
+    _check_classifier(classifier, "The Pipeline's last step")
+    head = pipe[:-1]
+    stackers = [step for _, step in head.steps if isinstance(step, StampStacker)]
+    if len(stackers) != 1:
+        raise ValueError(
+            "To map attributions back to stamp-set panels, the Pipeline needs exactly one "
+            f"StampStacker step before the classifier; found {len(stackers)}."
+        )
+    stacker = stackers[0]
+    stamps = check_stamp_sets(X, allow_nan=True)
+    image_shape = _image_shape(classifier.model_)
+
+    def to_input(Z: Any) -> np.ndarray:
+        return check_images(head.transform(check_stamp_sets(Z, allow_nan=True)), image_shape)
+
+    flat = np.ndim(X) == 2
+
+    def to_output(A: np.ndarray) -> np.ndarray:
+        out = stacker.inverse_transform(A, fill_value=np.nan)
+        return out.reshape(out.shape[0], -1) if flat else out
+
+    return ExplainTarget(
+        model=classifier.model_,
+        images=to_input(stamps),
+        classes=np.asarray(classifier.classes_),
+        to_input=to_input,
+        to_output=to_output,
+        stacker=stacker,
+    )
+
+
+def resolve_target(estimator: Any, X: Any) -> ExplainTarget:
+    """Build the :class:`ExplainTarget` of a fitted classifier or Pipeline for input ``X``.
+
+    Parameters
+    ----------
+    estimator : skrb classifier or Pipeline
+        A fitted skrb classifier (``X`` = its own input images) or a Pipeline ending in one
+        (``X`` = stamp sets); a fitted search object (``best_estimator_``) is unwrapped.
+    X : array-like
+        The input to explain.
+
+    Returns
+    -------
+    target : ExplainTarget
+        The model, CNN images and the mappings to and from ``X``'s shape.
+    """
+    estimator = _unwrap(estimator)
+    if isinstance(estimator, Pipeline):
+        return _pipeline_target(estimator, X)
+    _check_classifier(estimator, "estimator")
+    image_shape = _image_shape(estimator.model_)
+    shape = np.shape(X)
+
+    def to_input(Z: Any) -> np.ndarray:
+        return check_images(Z, image_shape)
+
+    def to_output(A: np.ndarray) -> np.ndarray:
+        return A.reshape((A.shape[0], *shape[1:]))
+
+    return ExplainTarget(
+        model=estimator.model_,
+        images=to_input(X),
+        classes=np.asarray(estimator.classes_),
+        to_input=to_input,
+        to_output=to_output,
+        stacker=None,
+    )

@@ -1,0 +1,18 @@
+"""Reports of model comparisons: metrics JSON/CSV, figures and a Markdown + HTML page."""
+
+from skrb.report._document import Document
+from skrb.report._figures import plot_confusion_matrices, plot_learning_curves, plot_roc_curves
+from skrb.report._saliency import SaliencySection, example_indices
+from skrb.report._tables import write_csv
+from skrb.report._writer import write_report
+
+__all__ = [
+    "Document",
+    "SaliencySection",
+    "example_indices",
+    "plot_confusion_matrices",
+    "plot_learning_curves",
+    "plot_roc_curves",
+    "write_csv",
+    "write_report",
+]

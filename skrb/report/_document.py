@@ -1,0 +1,145 @@
+"""A tiny document model rendered both as Markdown and as a self-contained HTML page.
+
+A report is a list of blocks (headings, paragraphs, tables, figures, preformatted text); the
+same list renders to ``report.md`` (readable on GitHub or in any editor) and ``report.html``
+(opens in a browser, figures linked relatively).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Document"]
+
+_CSS = (
+    "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;"
+    "text-align:right}th{background:#eee}td:first-child{text-align:left}"
+    "figure{margin:1.5em 0}img{max-width:100%}figcaption{color:#555;font-size:.95em}"
+    "pre{background:#f6f6f6;padding:.8em;overflow-x:auto}"
+)
+
+
+def _cell(text: str) -> str:
+    """Escape a Markdown table cell (a bare ``|`` would start a new column)."""
+    return text.replace("|", "\\|")
+
+
+@dataclass
+class Document:
+    """Blocks of a report, rendered with :meth:`to_markdown` and :meth:`to_html`.
+
+    Parameters
+    ----------
+    title : str
+        Page title (the level-1 heading).
+
+    Examples
+    --------
+    >>> from skrb.report import Document
+    >>> doc = Document("Demo")
+    >>> _ = doc.heading("Numbers").table(["model", "accuracy"], [["DIA", "0.96"]])
+    >>> print(doc.to_markdown())
+    # Demo
+    <BLANKLINE>
+    ## Numbers
+    <BLANKLINE>
+    | model | accuracy |
+    | --- | --- |
+    | DIA | 0.96 |
+    <BLANKLINE>
+    """
+
+    title: str
+    blocks: list[tuple[str, Any]] = field(default_factory=list, repr=False)
+
+    def heading(self, text: str) -> Document:
+        """Append a section heading (level 2)."""
+        self.blocks.append(("heading", text))
+        return self
+
+    def paragraph(self, text: str) -> Document:
+        """Append a paragraph of plain text (``**bold**`` and ``code`` are left as written)."""
+        self.blocks.append(("paragraph", text))
+        return self
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Document:
+        """Append a table; cells are converted with ``str``."""
+        self.blocks.append(
+            ("table", ([str(h) for h in headers], [[str(c) for c in r] for r in rows]))
+        )
+        return self
+
+    def figure(self, path: str, caption: str) -> Document:
+        """Append a figure by its path relative to the report, with a caption."""
+        self.blocks.append(("figure", (path, caption)))
+        return self
+
+    def preformatted(self, text: str) -> Document:
+        """Append preformatted (monospace) text."""
+        self.blocks.append(("pre", text))
+        return self
+
+    def to_markdown(self) -> str:
+        """Render as Markdown.
+
+        Returns
+        -------
+        text : str
+        """
+        out = [f"# {self.title}", ""]
+        for kind, content in self.blocks:
+            if kind == "heading":
+                out += [f"## {content}", ""]
+            elif kind == "paragraph":
+                out += [content, ""]
+            elif kind == "table":
+                headers, rows = content
+                out.append("| " + " | ".join(map(_cell, headers)) + " |")
+                out.append("| " + " | ".join("---" for _ in headers) + " |")
+                out += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
+                out.append("")
+            elif kind == "figure":
+                path, caption = content
+                out += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+            else:
+                out += ["```", content, "```", ""]
+        return "\n".join(out)
+
+    def to_html(self) -> str:
+        """Render as a standalone HTML page.
+
+        Returns
+        -------
+        text : str
+        """
+        esc = html.escape
+        out = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{esc(self.title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{esc(self.title)}</h1>",
+        ]
+        for kind, content in self.blocks:
+            if kind == "heading":
+                out.append(f"<h2>{esc(content)}</h2>")
+            elif kind == "paragraph":
+                out.append(f"<p>{esc(content)}</p>")
+            elif kind == "table":
+                headers, rows = content
+                out.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>")
+                out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows]
+                out.append("</table>")
+            elif kind == "figure":
+                path, caption = content
+                out.append(
+                    f'<figure><img src="{esc(path)}" alt="{esc(caption)}">'
+                    f"<figcaption>{esc(caption)}</figcaption></figure>"
+                )
+            else:
+                out.append(f"<pre>{esc(content)}</pre>")
+        out.append("</body></html>")
+        return "\n".join(out)

@@ -1,0 +1,206 @@
+"""Write a model comparison to a report directory a scientist can read and a script can parse.
+
+Layout of the directory::
+
+    report.md, report.html   the page tying everything together
+    metrics.json             settings, per-model means/spreads, per-fold metrics, paired tests
+    metrics.csv              one row per model: mean and std of every metric, confusion counts
+    folds.csv                one row per (model, fold)
+    figures/*.png            confusion matrices, ROC curves, learning curves, saliency figures
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skrb.model_selection import ComparisonResult
+from skrb.model_selection._compare import _jsonable
+from skrb.report._document import Document
+from skrb.report._figures import (
+    _history_keys,
+    plot_confusion_matrices,
+    plot_learning_curves,
+    plot_roc_curves,
+)
+from skrb.report._tables import write_csv
+
+__all__ = ["write_report"]
+
+
+def _save(fig: Any, directory: Path, name: str) -> str:
+    (directory / "figures").mkdir(parents=True, exist_ok=True)
+    relative = f"figures/{name}.png"
+    fig.savefig(directory / relative, dpi=110)
+    return relative
+
+
+def _fmt(mean: float, std: float, digits: int = 3) -> str:
+    text = f"{mean:.{digits}f}"
+    return text if np.isnan(std) else f"{text} ± {std:.{digits}f}"
+
+
+def _metrics_section(doc: Document, result: ComparisonResult) -> None:
+    summary = result.summary()
+    metrics = result.metric_names
+    doc.heading("Metrics")
+    split = (
+        f"{result.n_folds}-fold stratified cross-validation; each cell is the mean ± standard "
+        "deviation across folds"
+        if result.n_folds > 1
+        else "one stratified hold-out split (the paper's protocol); no spread is available"
+    )
+    doc.paragraph(
+        f"All models were trained and tested on the same folds ({split}). Positive class = real. "
+        f"MDR (missed detection rate) and FPR are at P(real) >= {result.threshold:g}; "
+        "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %."
+    )
+    rows = [
+        [row["model"], *(_fmt(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
+        for row in summary
+    ]
+    doc.table(["model", *metrics], rows)
+    doc.heading("Paired tests")
+    doc.paragraph(
+        "Differences in accuracy between models on the same folds. The t-test is the "
+        "Nadeau-Bengio corrected resampled t-test (its variance is inflated by n_test/n_train "
+        "because folds share training data); McNemar's exact test compares the pooled "
+        "out-of-fold predictions sample by sample."
+    )
+    rows = []
+    for test in result.paired_tests():
+        mc = test["mcnemar"]
+        rows.append(
+            [
+                " - ".join(test["models"]),
+                f"{test['mean_difference']:+.4f}",
+                "n/a" if np.isnan(test["t_pvalue"]) else f"{test['t_pvalue']:.3g}",
+                f"{mc['only_a_correct']} / {mc['only_b_correct']}",
+                f"{mc['pvalue']:.3g}",
+            ]
+        )
+    if rows:
+        doc.table(
+            [
+                "models (a - b)",
+                "accuracy difference",
+                "corrected t-test p",
+                "only a / only b correct",
+                "McNemar p",
+            ],
+            rows,
+        )
+    else:
+        doc.paragraph("Only one model was evaluated: nothing to compare.")
+    doc.paragraph(
+        "Fit time per fold (s): "
+        + ", ".join(f"{r['model']} {r['fit_time_mean']:.1f}" for r in summary)
+        + "."
+    )
+
+
+def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -> None:
+    doc.heading("Figures")
+    path = _save(plot_confusion_matrices(result), directory, "confusion_matrices")
+    doc.figure(
+        path,
+        "Confusion matrices pooled over folds: rows true real / bogus, columns predicted "
+        "real / bogus; the top-right cell's percentage is the MDR, the bottom-left's the FPR.",
+    )
+    path = _save(plot_roc_curves(result), directory, "roc_curves")
+    doc.figure(
+        path,
+        "Left: ROC curves (thick: pooled out-of-fold scores, thin: single folds). Right: the "
+        "missed detection rate against the false positive rate, log scale; dotted lines mark "
+        "the FPR levels of the table.",
+    )
+    fig = plot_learning_curves(result)
+    if fig is not None:
+        path = _save(fig, directory, "learning_curves")
+        keys = " and ".join(_history_keys(result))
+        doc.figure(
+            path,
+            f"Learning curves from the Keras training history: {keys} per epoch, solid for "
+            "training, dashed for the validation split, one colour per fold.",
+        )
+
+
+def write_report(
+    result: ComparisonResult,
+    directory: str | Path,
+    *,
+    title: str = "skrb real/bogus model comparison",
+    description: Mapping[str, Any] | None = None,
+    sections: Any = None,
+) -> Path:
+    """Write metrics (JSON, CSV), figures and a Markdown + HTML page for a comparison.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        The output of :func:`skrb.model_selection.compare_models`.
+    directory : str or Path
+        Where to write; created if missing, existing files of the same names are replaced.
+    title : str, default="skrb real/bogus model comparison"
+        Title of the page.
+    description : dict, optional
+        Facts about the data and protocol (e.g. ``{"data": "simulated DES", "epochs": 5}``),
+        listed at the top of the page and stored in ``metrics.json``.
+    sections : callable, optional
+        ``sections(doc, directory)`` appends further blocks (e.g. saliency figures) to the
+        :class:`Document` before it is written.
+
+    Returns
+    -------
+    path : Path
+        The Markdown page, ``directory / "report.md"`` (``report.html`` sits beside it).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skrb.model_selection import compare_models
+    >>> from skrb.report import write_report
+    >>> y = np.repeat([0, 1], 10)
+    >>> X = y[:, None] + np.linspace(0, 1.5, 20)[:, None]
+    >>> res = compare_models({"lr": LogisticRegression()}, X, y, cv=2, progress=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     page = write_report(res, tmp)
+    ...     sorted(p.name for p in page.parent.iterdir())
+    ['figures', 'folds.csv', 'metrics.csv', 'metrics.json', 'report.html', 'report.md']
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    description = dict(description or {})
+    payload = {"description": _jsonable(description), **result.to_dict()}
+    payload["environment"] = {"python": platform.python_version(), "platform": platform.platform()}
+    (directory / "metrics.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
+    write_csv(result.summary(), directory / "metrics.csv")
+    write_csv(result.fold_table(), directory / "folds.csv")
+
+    doc = Document(title)
+    n_real, n_bogus = int(np.sum(result.y == 1)), int(np.sum(result.y == 0))
+    facts = [
+        ["samples", f"{result.y.size} ({n_real} real, {n_bogus} bogus)"],
+        ["models", ", ".join(result.model_names)],
+        ["folds", str(result.n_folds)],
+        *([str(k), str(v)] for k, v in description.items()),
+    ]
+    doc.heading("Data and protocol").table(["item", "value"], facts)
+    _metrics_section(doc, result)
+    _figures_section(doc, result, directory)
+    if sections is not None:
+        sections(doc, directory)
+    doc.paragraph(
+        "Machine-readable results: metrics.json (everything), metrics.csv (one row per model), "
+        "folds.csv (one row per model and fold)."
+    )
+    (directory / "report.html").write_text(doc.to_html())
+    page = directory / "report.md"
+    page.write_text(doc.to_markdown())
+    return page

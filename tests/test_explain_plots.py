@@ -1,0 +1,82 @@
+"""Figures of skrb.explain (Agg backend, nothing shown)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from skrb.explain import (
+    outcome_table,
+    panel_shares,
+    plot_method_comparison,
+    plot_outcome_shares,
+    plot_saliency,
+)
+from skrb.preprocessing import StampStacker
+
+
+@pytest.fixture
+def stamps(rng):
+    return rng.normal(size=(5, 3, 7, 7)).astype(np.float32)
+
+
+def test_plot_saliency_layout_and_titles(stamps, tmp_path):
+    saliency = np.abs(stamps)
+    saliency[:, 2] = np.nan  # a noDIA model: two panels
+    path = tmp_path / "saliency.png"
+    fig = plot_saliency(
+        stamps, saliency, indices=[0, 3], y_true=[1, 0, 1, 0, 1], y_pred=[1, 1, 0, 0, 1], path=path
+    )
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2 * 2 * 2  # 2 stamps x (2 panels + 2 saliency maps)
+    shares = panel_shares(saliency[[0]], return_panels=False)[0]
+    titles = [ax.get_title() for ax in fig.axes[:4]]
+    assert titles == ["srch", "tmpl", f"|a| srch {shares[0]:.0%}", f"|a| tmpl {shares[1]:.0%}"]
+    assert fig.axes[4].get_ylabel() == "#3\nbogus>bogus"
+    assert path.stat().st_size > 0
+
+
+def test_plot_saliency_from_stacked_attributions(stamps):
+    stacked = StampStacker("dia").transform(np.abs(stamps))
+    fig = plot_saliency(stamps, stacked, layout="dia", max_stamps=2)
+    assert len(fig.axes) == 2 * 6
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["diff", "srch", "tmpl"]
+
+
+def test_plot_saliency_errors(stamps):
+    with pytest.raises(ValueError, match="attributions map to stamp sets"):
+        plot_saliency(stamps, np.abs(stamps[:, :, :5, :5]))
+    with pytest.raises(ValueError, match="indices"):
+        plot_saliency(stamps, stamps, indices=[9])
+
+
+def test_plot_outcome_shares(rng):
+    shares = rng.dirichlet([1, 1, 1], size=40)
+    y = rng.integers(0, 2, 40)
+    table = outcome_table(shares, y, y)
+    fig = plot_outcome_shares({"DIA": table, "copy": table})
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4 * 3  # four outcomes x three panels
+    heights = [p.get_height() for p in ax.patches[:4]]  # the search bars
+    np.testing.assert_allclose(heights, np.nan_to_num(np.asarray(table["search"])) * 100)
+    assert len(plot_outcome_shares(table).axes) == 1
+    with pytest.raises(ValueError, match="outcome_table"):
+        plot_outcome_shares({"x": table["outcome", "n"]})
+
+
+def test_plot_method_comparison(stamps, tmp_path):
+    maps = {"gradient": np.abs(stamps), "squared": stamps**2}
+    fig = plot_method_comparison(stamps, maps, index=2, path=tmp_path / "m.png")
+    assert len(fig.axes) == 3 * 3
+    assert fig.axes[3].get_ylabel() == "gradient"
+    assert (tmp_path / "m.png").exists()
+    with pytest.raises(ValueError, match="at least one method"):
+        plot_method_comparison(stamps, {})
+    with pytest.raises(ValueError, match="'bad'"):
+        plot_method_comparison(stamps, {"bad": stamps[:2]})
