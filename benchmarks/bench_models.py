@@ -120,15 +120,17 @@ def bench(cls, name, X, y, X_test, y_test, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small run (about 2 minutes)")
-    parser.add_argument("--n-train", type=int, default=4000)
-    parser.add_argument("--n-test", type=int, default=4000)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="small run (about 3 minutes on 2 busy cores)"
+    )
+    parser.add_argument("--n-train", type=int, default=1500)
+    parser.add_argument("--n-test", type=int, default=1500)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_train, args.n_test, args.epochs, args.repeats = 600, 1000, 1, 2
+        args.n_train, args.n_test, args.epochs, args.repeats = 600, 1000, 1, 2  # about 3 min
 
     t0 = time.perf_counter()
     X, y = make_stamps(args.n_train + args.n_test, survey="des", random_state=0)

@@ -129,7 +129,9 @@ def make_braai_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: 
     ----------
     checkpoint : str or path-like, optional
         braai's ``d6_m7.weights.h5`` (with ``d6_m7.architecture.json`` next to it) or its
-        folder: the pipeline then reproduces the alerts' ``drb`` without ``fit``.
+        folder: the pipeline then reproduces the alerts' ``drb`` without ``fit`` (read the
+        alerts with ``skrb.io.read_alerts(..., masked_sentinel="keep")``, as braai saw ZTF's
+        template mask values).
     **kw : dict
         Parameters of the classifier.
 

@@ -97,7 +97,7 @@ def _drb(alerts):
 def test_braai_model_reproduces_drb_on_d6_m7_preprocessing(checkpoint_dir, kowalski_alert_dir):
     """The loaded network, fed braai d6_m7's own preprocessing (NaN -> 0, then
     keras.utils.normalize on float32 rows, where a row whose squared norm overflows becomes 0)."""
-    alerts = read_alerts(kowalski_alert_dir, progress=False)
+    alerts = read_alerts(kowalski_alert_dir, progress=False, masked_sentinel="keep")
     with np.errstate(over="ignore"):
         rows = np.nan_to_num(alerts.data, nan=0.0)
         norms = np.linalg.norm(rows, axis=-1, keepdims=True)  # float32, as in braai
@@ -108,18 +108,9 @@ def test_braai_model_reproduces_drb_on_d6_m7_preprocessing(checkpoint_dir, kowal
     assert close.mean() >= 0.95, f"only {close.mean():.1%} within 0.01 of drb"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "StampScaler('l2_rows') computes row norms in float64, while braai d6_m7 "
-        "(keras.utils.normalize on float32) zeroes a row whose squared norm overflows float32; "
-        "2 of the 36 alerts have template pixels at FLT_MAX (3.4e38), so 34/36 = 94.4% match. "
-        "Fix in skrb.preprocessing (float32 norm semantics for l2/l2_rows); this test then "
-        "passes and the strict marker must go."
-    ),
-)
 def test_braai_pipeline_reproduces_the_alerts_drb(checkpoint_dir, kowalski_alert_dir):
-    alerts = read_alerts(kowalski_alert_dir, progress=False)
+    # braai saw ZTF's -3.4e38 template mask values as they are: keep them to reproduce drb.
+    alerts = read_alerts(kowalski_alert_dir, progress=False, masked_sentinel="keep")
     pipe = make_braai_pipeline(checkpoint_dir / "braai_d6_m7", verbose=0)
     close = np.abs(pipe.predict_proba(alerts.data)[:, 1] - _drb(alerts)) < 0.01
     assert close.mean() >= 0.95, f"only {close.mean():.1%} within 0.01 of drb"

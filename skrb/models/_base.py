@@ -138,6 +138,13 @@ class StampCNNClassifier(KerasClassifier):
     def _stacker(self) -> StampStacker:
         return StampStacker(layout=self.layout)
 
+    def _panels_across(self) -> int:
+        """Return how many stamps lie side by side in one image (1 for the channels layout)."""
+        return self._stacker().image_shape((1, 1))[1]
+
+    def _n_panels(self) -> int:
+        return len(self._stacker().panel_slices((1, 1)))
+
     def _image_shape_from(self, X: np.ndarray) -> tuple[int, int, int]:
         """Return the image shape of ``X`` (4-D images or flattened square stamps), checked."""
         stacker = self._stacker()
@@ -151,7 +158,7 @@ class StampCNNClassifier(KerasClassifier):
                         f"{self.stamp_shape_[0]}x{self.stamp_shape_[1]} stamps)."
                     )
                 return self.image_shape_
-            n_panels = len(stacker._resolve_panels())
+            n_panels = self._n_panels()
             try:
                 return stacker.image_shape(infer_stamp_shape(X.shape[1], n_panels))
             except ValueError:
@@ -185,10 +192,8 @@ class StampCNNClassifier(KerasClassifier):
 
     def _stamp_image_shape(self, h: int, w: int, c: int) -> tuple[int, int, int]:
         """Return the stacker's image shape for images of height ``h`` and width ``w``."""
-        stacker = self._stacker()
-        n_panels = len(stacker._resolve_panels())
-        stamp_w = w // n_panels if stacker._arrangement() == "horizontal" else w
-        return stacker.image_shape((h, max(stamp_w, 1)))
+        stamp_w = max(w // self._panels_across(), 1)
+        return self._stacker().image_shape((h, stamp_w))
 
     def _expected_shape_text(self) -> str:
         return _EXPECTED_SHAPES.get(self.layout, "(n, H, W', C)")
@@ -228,11 +233,8 @@ class StampCNNClassifier(KerasClassifier):
         return flat.reshape((flat.shape[0], *shape))
 
     def _stamp_shape(self, image_shape: tuple[int, int, int]) -> tuple[int, int]:
-        stacker = self._stacker()
         h, w, _ = image_shape
-        if stacker._arrangement() == "horizontal":
-            w //= len(stacker._resolve_panels())
-        return int(h), int(w)
+        return int(h), int(w) // self._panels_across()
 
     def _validate_data(
         self, X: Any = None, y: Any = None, reset: bool = False, y_numeric: bool = False
@@ -355,7 +357,7 @@ class StampCNNClassifier(KerasClassifier):
             model_ref = weakref.ref(self.model_)  # the cache must not keep the model alive
             spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
 
-            @tf.function(input_signature=[spec], jit_compile=key[1])
+            @tf.function(input_signature=[spec], jit_compile=key[1], autograph=False)
             def predict(images: tf.Tensor) -> tf.Tensor:
                 return model_ref()(images, training=False)
 
