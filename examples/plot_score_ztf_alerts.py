@@ -51,9 +51,12 @@ CHECKPOINT = DATA / "checkpoints" / "braai_d6_m7"
 # Reading the packets
 # -------------------
 # ``data`` holds the stamp sets, ``(n, 3, 63, 63)`` with NaN where ZTF masked pixels or a
-# cutout near a CCD edge was smaller; ``meta`` one row per alert.
+# cutout near a CCD edge was smaller; ``meta`` one row per alert. ZTF marks some masked
+# *template* pixels with the float32 sentinel -3.4e38 instead of NaN; by default the reader
+# turns them into NaN too, which is what scaling needs. To reproduce ZTF's own ``drb`` exactly,
+# ``masked_sentinel="keep"`` leaves them as ZTF's pipeline saw them.
 
-alerts = read_alerts(ALERT_DIRS)
+alerts = read_alerts(ALERT_DIRS, masked_sentinel="keep")
 X = alerts.data
 print(
     f"{len(X)} alerts, stamp sets {X.shape}, {int(np.isnan(X).any(axis=(1, 2, 3)).sum())} with NaN"
@@ -73,8 +76,8 @@ braai
 # %%
 # Against the alerts' own ``drb``
 # -------------------------------
-# The same weights and the same preprocessing should give back the score ZTF stored with each
-# alert, up to small numerical differences.
+# The same weights, the same preprocessing and the same pixels should give back the score ZTF
+# stored with each alert, up to float32 rounding.
 
 drb = np.ma.filled(np.ma.asarray(alerts.meta["drb"], dtype=float), np.nan)
 rb = np.ma.filled(np.ma.asarray(alerts.meta["rb"], dtype=float), np.nan)
