@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## Run the test suite (what CI runs).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## The main job: the paper's DIA vs noDIA comparison on simulated stamps, with a report.
 demo: $(STAMP)
