@@ -77,28 +77,28 @@ def _reject_sparse(X: Any, name: str) -> None:
 
 
 def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str) -> None:
-    """Raise a ValueError naming the first offending stamp set if ``X`` is not finite."""
+    """Raise a ValueError naming the first offending stamp set if ``X`` is not finite.
+
+    Sums are a cheap filter (NaN and infinity propagate through them, and no full-size
+    temporary is made); only the stamp sets whose sum is not finite are checked exactly.
+    """
     flat = X.reshape(X.shape[0], -1)
     with np.errstate(over="ignore", invalid="ignore"):
-        total = flat.sum()
-    if np.isfinite(total):  # fast path: one reduction, no temporary; NaN/inf propagate
+        if np.isfinite(flat.sum()):
+            return
+        suspect = np.flatnonzero(~np.isfinite(flat.sum(axis=1)))
+    rows = flat[suspect]
+    bad = suspect[np.isinf(rows).any(axis=1) if allow_nan else ~np.isfinite(rows).all(axis=1)]
+    if bad.size == 0:  # only NaN where allowed, or finite sums that overflowed
         return
     if allow_nan:
-        bad = np.isinf(flat).any(axis=1) if not np.isfinite(flat).all() else None
-        if bad is not None and bad.any():
-            idx = np.flatnonzero(bad)
-            raise ValueError(
-                f"{name} contains infinity in {idx.size} stamp set(s) (first at index {idx[0]}); "
-                "only NaN is accepted for masked pixels."
-            )
-        return
-    if np.isfinite(flat).all():
-        return
-    bad = ~np.isfinite(flat).all(axis=1)
-    idx = np.flatnonzero(bad)
-    kind = "NaN" if np.isnan(flat[idx[0]]).any() else "infinity"
+        raise ValueError(
+            f"{name} contains infinity in {bad.size} stamp set(s) (first at index {bad[0]}); "
+            "only NaN is accepted for masked pixels."
+        )
+    kind = "NaN" if np.isnan(flat[bad[0]]).any() else "infinity"
     raise ValueError(
-        f"Input {name} contains {kind} in {idx.size} stamp set(s) (first at index {idx[0]}). "
+        f"Input {name} contains {kind} in {bad.size} stamp set(s) (first at index {bad[0]}). "
         + _NAN_HINT
     )
 
