@@ -65,7 +65,6 @@ numpydoc_validation_checks = {"GL08", "EX01"}
 numpydoc_validation_exclude = {
     r"\.[A-Z]\w*\.\w+$",  # methods and attributes of classes
     *(rf"^{re.escape(name)}$" for name in _apigen.constants()),  # constants: a one-line docstring
-    r"^skrb\.models\.StampCNNClassifier$",  # abstract base ("use a subclass"): no own example
 }
 
 # -- Examples gallery --------------------------------------------------------------------------

@@ -55,6 +55,18 @@ class StampCNNClassifier(KerasClassifier):
     Subclasses set the class attribute :attr:`layout` (the
     :class:`~skrb.preprocessing.StampStacker` layout they read) and the defaults of the
     constructor parameters, documented on :class:`~skrb.models.DIAClassifier`.
+
+    Examples
+    --------
+    Every skrb CNN is a scikit-learn binary classifier reading one stacker layout:
+
+    >>> from sklearn.base import is_classifier
+    >>> from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
+    >>> from skrb.models import StampCNNClassifier
+    >>> [(cls.__name__, cls.layout) for cls in (DIAClassifier, NoDIAClassifier, BraaiClassifier)]
+    [('DIAClassifier', 'dia'), ('NoDIAClassifier', 'nodia'), ('BraaiClassifier', 'channels')]
+    >>> issubclass(DIAClassifier, StampCNNClassifier), is_classifier(DIAClassifier())
+    (True, True)
     """
 
     layout: ClassVar[str] = ""
