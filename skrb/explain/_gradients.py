@@ -122,7 +122,7 @@ def gradient_saliency(
     *,
     target: Any = "predicted",
     absolute: bool = True,
-    batch_size: int = 256,
+    batch_size: int = 64,
     verbose: int = 0,
 ) -> np.ndarray:
     r"""Vanilla gradient saliency, :math:`|\partial p_c / \partial x|` (Simonyan et al. 2014).
@@ -146,7 +146,7 @@ def gradient_saliency(
         paper's choice), one label from ``classes_`` (e.g. ``1`` for P(real)) or one per sample.
     absolute : bool, default=True
         Return :math:`|\nabla|` (the paper's saliency); ``False`` keeps the sign.
-    batch_size : int, default=256
+    batch_size : int, default=64
         Samples per compiled call.
     verbose : int, default=0
         Show a progress bar over batches when > 0.
@@ -216,7 +216,7 @@ def smoothgrad(
     noise_level: float = 0.15,
     target: Any = "predicted",
     absolute: bool = True,
-    batch_size: int = 256,
+    batch_size: int = 64,
     random_state: Any = None,
     verbose: int = 0,
 ) -> np.ndarray:
@@ -243,7 +243,7 @@ def smoothgrad(
     absolute : bool, default=True
         Average :math:`|\nabla|` (comparable to :func:`gradient_saliency`); ``False`` averages
         the signed gradients (the original SmoothGrad).
-    batch_size : int, default=256
+    batch_size : int, default=64
         Images per compiled call.
     random_state : int, RandomState instance or None, default=None
         Seeds the noise.
@@ -324,7 +324,7 @@ def integrated_gradients(
     baseline: Any = "zeros",
     n_steps: int = 50,
     target: Any = "predicted",
-    batch_size: int = 256,
+    batch_size: int = 64,
     verbose: int = 0,
 ) -> np.ndarray:
     r"""Integrated Gradients (Sundararajan et al. 2017), signed.
@@ -351,7 +351,7 @@ def integrated_gradients(
         Points of the Riemann sum.
     target : "predicted", class label or array-like of labels, default="predicted"
         Class whose probability is attributed.
-    batch_size : int, default=256
+    batch_size : int, default=64
         Images per compiled call.
     verbose : int, default=0
         Progress bar over batches when > 0.
