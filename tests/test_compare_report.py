@@ -106,3 +106,25 @@ def test_markdown_table_cells_escape_pipes():
     md = Document("t").table(["share of |a|"], [["x|y"]]).to_markdown()
     assert "| share of \\|a\\| |" in md
     assert "| x\\|y |" in md
+
+
+def test_example_indices_follow_the_papers_outcome_order():
+    from skrb.report import example_indices
+
+    y_true = [0, 0, 1, 1, 1, 0, 1]
+    y_pred = [0, 1, 0, 1, 1, 0, 0]
+    # real>real (3, 4), real>bogus (2, 6), bogus>real (1), bogus>bogus (0, 5)
+    assert example_indices(y_true, y_pred, per_outcome=2) == [3, 4, 2, 6, 1, 0, 5]
+    assert example_indices(y_true, y_pred, per_outcome=0) == []
+
+
+def test_write_csv_keeps_full_precision_and_leaves_the_table_alone(tmp_path):
+    from astropy.table import Table
+
+    from skrb.report import write_csv
+
+    table = Table({"model": ["DIA"], "mdr": [0.0123456789]})
+    table["mdr"].format = "{:.1%}"
+    path = write_csv(table, tmp_path / "m.csv")
+    assert Table.read(path, format="ascii.csv")["mdr"][0] == pytest.approx(0.0123456789)
+    assert table["mdr"].format == "{:.1%}"

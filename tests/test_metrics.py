@@ -123,3 +123,12 @@ def test_scorers_work_in_grid_search(scored):
     res = search.cv_results_
     assert np.all(res["mean_test_neg_mdr@fpr=1%"] <= 0)
     assert np.all(res["mean_test_neg_mdr@fpr=1%"] <= res["mean_test_neg_mdr@fpr=3%"] + 1e-12)
+
+
+def test_fpr_level_name_names_the_rate_and_rejects_bad_rates():
+    from skrb.metrics import fpr_level_name
+
+    assert fpr_level_name(0.03) == "mdr@fpr=3%"
+    assert fpr_level_name(0.001) == "mdr@fpr=0.1%"
+    with pytest.raises(ValueError):
+        fpr_level_name(1.5)

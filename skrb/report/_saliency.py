@@ -229,10 +229,13 @@ def example_indices(y_true: Any, y_pred: Any, per_outcome: int) -> list[int]:
     >>> example_indices([1, 1, 0, 0, 1], [1, 0, 0, 1, 1], per_outcome=1)
     [0, 1, 3, 2]
     """
+    from skrb.explain import OUTCOMES  # the paper's order; loaded on use (TensorFlow)
+
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    label = {"real": 1, "bogus": 0}
     indices: list[int] = []
-    for truth, pred in ((1, 1), (1, 0), (0, 1), (0, 0)):
-        hits = np.flatnonzero((y_true == truth) & (y_pred == pred))
+    for truth, pred in OUTCOMES:
+        hits = np.flatnonzero((y_true == label[truth]) & (y_pred == label[pred]))
         indices += hits[:per_outcome].tolist()
     return indices
 
