@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from skrb.preprocessing import StampStacker
-from skrb.utils.validation import check_stamp_sets
+from skrb.utils.validation import _check_finite, check_stamp_sets
 
 __all__ = ["ExplainTarget", "resolve_target"]
 
@@ -113,12 +113,7 @@ def check_images(X: Any, image_shape: tuple[int, ...], name: str = "X") -> np.nd
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: found 0 images (shape {arr.shape}).")
     arr = arr.astype(np.float32, copy=False)
-    if not np.isfinite(arr).all():
-        bad = np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1))
-        raise ValueError(
-            f"{name} contains NaN or infinity in {bad.size} image(s) (first at index {bad[0]}); "
-            "the CNN needs finite pixels (fill masked pixels with StampScaler's nan_policy)."
-        )
+    _check_finite(arr, allow_nan=False, name=name, what="image")
     return np.ascontiguousarray(arr)
 
 

@@ -235,8 +235,7 @@ class StampCNNClassifier(KerasClassifier):
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=False
         )
         flat = np.asarray(flat, dtype=np.float32)
-        if not np.isfinite(flat.sum(dtype=np.float64)):
-            _check_finite(flat, allow_nan=False, name="X")
+        _check_finite(flat, allow_nan=False, name="X", what="image")
         if shape is None:
             shape = self._image_shape_from(flat)
         if reset:

@@ -76,8 +76,8 @@ def _reject_sparse(X: Any, name: str) -> None:
         )
 
 
-def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str) -> None:
-    """Raise a ValueError naming the first offending stamp set if ``X`` is not finite.
+def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str, what: str = "stamp set") -> None:
+    """Raise a ValueError naming the first offending sample (``what``) if ``X`` is not finite.
 
     Sums are a cheap filter (NaN and infinity propagate through them, and no full-size
     temporary is made); only the stamp sets whose sum is not finite are checked exactly.
@@ -93,12 +93,12 @@ def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str) -> None:
         return
     if allow_nan:
         raise ValueError(
-            f"{name} contains infinity in {bad.size} stamp set(s) (first at index {bad[0]}); "
+            f"{name} contains infinity in {bad.size} {what}(s) (first at index {bad[0]}); "
             "only NaN is accepted for masked pixels."
         )
     kind = "NaN" if np.isnan(flat[bad[0]]).any() else "infinity"
     raise ValueError(
-        f"Input {name} contains {kind} in {bad.size} stamp set(s) (first at index {bad[0]}). "
+        f"Input {name} contains {kind} in {bad.size} {what}(s) (first at index {bad[0]}). "
         + _NAN_HINT
     )
 
