@@ -172,28 +172,32 @@ def gradient_saliency(
 
     Examples
     --------
-    A Pipeline (here a tiny one trained on 5x5 stamps) explains stamp sets, panel by panel:
+    A Pipeline explains stamp sets, panel by panel (one epoch on 16 simulated stamps here, to
+    keep the example fast):
 
     >>> import numpy as np
+    >>> from skrb import make_dia_pipeline, make_nodia_pipeline
+    >>> from skrb.datasets import make_stamps
     >>> from skrb.explain import gradient_saliency, panel_shares
-    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
-    >>> X, y = make_toy_stamps(4, random_state=1)
-    >>> saliency = gradient_saliency(toy_pipeline("dia"), X)
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> dia = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> saliency = gradient_saliency(dia, X[:4])
     >>> saliency.shape
-    (4, 3, 5, 5)
+    (4, 3, 51, 51)
     >>> panel_shares(saliency).sum(axis=1)
     array([1., 1., 1., 1.])
 
     A noDIA model does not read the difference panel, which is NaN:
 
-    >>> bool(np.isnan(gradient_saliency(toy_pipeline("nodia"), X)[:, 2]).all())
+    >>> nodia = make_nodia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0)
+    >>> bool(np.isnan(gradient_saliency(nodia.fit(X, y), X[:4])[:, 2]).all())
     True
 
     A bare classifier is explained on its own input, the stacked images:
 
-    >>> images = toy_pipeline("dia")["stacker"].transform(X)
-    >>> gradient_saliency(toy_pipeline("dia")["classifier"], images).shape
-    (4, 5, 15, 1)
+    >>> images = dia[:-1].transform(X[:4])
+    >>> gradient_saliency(dia["classifier"], images).shape
+    (4, 51, 153, 1)
     """
     resolved, index = _prepare(estimator, X, target)
     batch_size = _check_batch_size(batch_size)
@@ -261,12 +265,13 @@ def smoothgrad(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from skrb import make_dia_pipeline
+    >>> from skrb.datasets import make_stamps
     >>> from skrb.explain import smoothgrad
-    >>> from skrb.explain._toy import toy_classifier
-    >>> X = np.random.default_rng(0).normal(size=(2, 5, 15, 1)).astype("float32")
-    >>> smoothgrad(toy_classifier(), X, n_samples=4, random_state=0).shape
-    (2, 5, 15, 1)
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> pipe = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> smoothgrad(pipe, X[:2], n_samples=4, random_state=0).shape
+    (2, 3, 51, 51)
     """
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
@@ -367,12 +372,13 @@ def integrated_gradients(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from skrb import make_dia_pipeline
+    >>> from skrb.datasets import make_stamps
     >>> from skrb.explain import integrated_gradients
-    >>> from skrb.explain._toy import toy_classifier
-    >>> X = np.random.default_rng(0).normal(size=(2, 5, 15, 1)).astype("float32")
-    >>> integrated_gradients(toy_classifier(), X, n_steps=8).shape
-    (2, 5, 15, 1)
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> pipe = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> integrated_gradients(pipe, X[:2], n_steps=8).shape
+    (2, 3, 51, 51)
     """
     if not isinstance(n_steps, numbers.Integral) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer; got {n_steps!r}.")
