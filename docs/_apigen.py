@@ -31,7 +31,7 @@ TITLES: dict[str, str] = {
     "skrb.metrics": "Metrics used by surveys",
     "skrb.model_selection": "Comparing models",
     "skrb.report": "Reports",
-    "skrb.utils": "Utilities: validation of stamp sets and labels",
+    "skrb.utils": "Utilities: validation of stamp sets and labels, TensorFlow's CPU kernels",
     "skrb.cli": "The command line",
 }
 """Section titles, in the order of the page; sub-packages not named here follow, titled by the

@@ -5,7 +5,9 @@ search, template and difference cutouts of each candidate, in the order of
 :data:`skrb.PANELS`. Targets are ``1`` for real and ``0`` for bogus.
 
 Sub-packages are imported on first use, so ``import skrb`` stays light (TensorFlow is only
-loaded when a model is needed).
+loaded when a model is needed). Unless ``TF_ENABLE_ONEDNN_OPTS`` is set or TensorFlow is
+already imported, ``import skrb`` asks TensorFlow for its oneDNN CPU kernels on x86-64 (see
+:func:`skrb.utils.onednn_enabled`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from skrb._onednn import prefer_onednn
 from skrb._panels import PANELS
+
+prefer_onednn()
 
 __version__ = "0.1.0"
 
