@@ -41,14 +41,17 @@ def _gradient_fn(model: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Any, An
     """Compiled ``(images, class_index) -> (d p[class] / d images, p)``, cached per model.
 
     ``class_index`` is an int32 vector, ``-1`` meaning the predicted (most probable) class.
-    The model is held through a weak reference so that the cache does not keep it alive.
+    The model is held through a weak reference so that the cache does not keep it alive;
+    pixels the network never reads are cropped before the first layer (their gradient is 0).
     """
     fn = _GRADIENT_FNS.get(model)
     if fn is not None:
         return fn
     import tensorflow as tf
 
-    ref = weakref.ref(model)
+    from skrb.models._receptive_field import inference_function
+
+    forward = inference_function(model)  # holds the model weakly
     shape = [None, *(int(s) for s in model.input_shape[1:])]
 
     @tf.function(
@@ -57,7 +60,7 @@ def _gradient_fn(model: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Any, An
     def gradient(images: Any, index: Any) -> tuple[Any, Any]:
         with tf.GradientTape() as tape:
             tape.watch(images)
-            proba = tf.convert_to_tensor(ref()(images, training=False))
+            proba = tf.convert_to_tensor(forward(images))
             predicted = tf.argmax(proba, axis=1, output_type=tf.int32)
             index = tf.where(index < 0, predicted, index)
             # Samples are independent (inference mode): the gradient of the sum is the

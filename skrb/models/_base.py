@@ -35,6 +35,11 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
+from skrb.models._receptive_field import (
+    attach_training_model,
+    inference_function,
+    training_model,
+)
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
@@ -283,6 +288,7 @@ class StampCNNClassifier(KerasClassifier):
         model.compile(
             optimizer=optimizer, loss=compile_kwargs["loss"], metrics=compile_kwargs["metrics"]
         )
+        attach_training_model(model, loss=compile_kwargs["loss"], metrics=compile_kwargs["metrics"])
         return model
 
     @contextlib.contextmanager
@@ -316,8 +322,15 @@ class StampCNNClassifier(KerasClassifier):
 
     def _fit_keras_model(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> None:
         self._random_state = None
-        with self._seeded():
-            super()._fit_keras_model(X, y, *args, **kwargs)
+        # Keras trains a model sharing model_'s layers and variables that skips the pixels the
+        # network never reads (same gradients, less work); model_ stays the published network.
+        model = self.model_
+        self.model_ = training_model(model)
+        try:
+            with self._seeded():
+                super()._fit_keras_model(X, y, *args, **kwargs)
+        finally:
+            self.model_ = model
 
     def _initialize_callbacks(self) -> None:
         super()._initialize_callbacks()
@@ -365,14 +378,13 @@ class StampCNNClassifier(KerasClassifier):
         key = (tuple(self.image_shape_), bool(self.jit_compile))
         per_model = _PREDICT_FUNCTIONS.setdefault(self.model_, {})
         if key not in per_model:
-            model_ref = weakref.ref(self.model_)  # the cache must not keep the model alive
+            # Reads only the image region the network depends on (same outputs, less work);
+            # holds the model weakly, so the cache does not keep it alive.
+            forward = inference_function(self.model_)
             spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
-
-            @tf.function(input_signature=[spec], jit_compile=key[1], autograph=False)
-            def predict(images: tf.Tensor) -> tf.Tensor:
-                return model_ref()(images, training=False)
-
-            per_model[key] = predict
+            per_model[key] = tf.function(
+                forward, input_signature=[spec], jit_compile=key[1], autograph=False
+            )
         return per_model[key]
 
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
