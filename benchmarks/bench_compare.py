@@ -28,6 +28,7 @@ from skrb.cli._models import DISPLAY_NAMES, build_pipeline
 from skrb.cli._protocols import PROTOCOLS
 from skrb.datasets import make_stamps
 from skrb.model_selection import compare_models
+from skrb.utils import onednn_enabled
 
 
 def _cpu_seconds() -> float:
@@ -61,7 +62,7 @@ def main() -> None:
     print(
         f"compare: {args.n_samples} simulated DES stamp sets, {args.cv}-fold CV, "
         f"{args.epochs} epochs, batch {protocol.classifier['batch_size']}, "
-        f"{os.cpu_count()} CPUs visible"
+        f"{os.cpu_count()} CPUs visible, oneDNN {'on' if onednn_enabled() else 'off'}"
     )
     print(f"wall {wall:.1f} s, CPU {cpu:.1f} s (CPU/wall {cpu / wall:.2f})")
     summary = result.summary()

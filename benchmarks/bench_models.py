@@ -13,7 +13,11 @@ once), it prints
 Each measurement alternates the two contenders and keeps the best of ``--repeats`` runs, so
 that a busy machine penalises both alike; rates are given per wall-clock second and per
 CPU-second of the process (the steadier figure on a shared machine). Run
-``python benchmarks/bench_models.py --quick`` for a run of a few minutes on 2 cores.
+``python benchmarks/bench_models.py --quick`` for a run of about a minute on 2 cores.
+
+Both contenders run in this process, with TensorFlow's oneDNN kernels on (``import skrb``
+asks for them); ``TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_models.py`` measures both
+without.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import skrb  # noqa: E402, F401, I001  (first: it asks TensorFlow for oneDNN before its import)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from skrb.datasets import make_stamps  # noqa: E402
 from skrb.models import ARCHITECTURES, DIAClassifier, NoDIAClassifier, build_stamp_cnn  # noqa: E402
 from skrb.preprocessing import StampScaler, StampStacker  # noqa: E402
+from skrb.utils import onednn_enabled  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -121,16 +127,16 @@ def bench(cls, name, X, y, X_test, y_test, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="small run (about 3 minutes on 2 busy cores)"
+        "--quick", action="store_true", help="small run (about 1 minute on 2 idle cores)"
     )
-    parser.add_argument("--n-train", type=int, default=1500)
-    parser.add_argument("--n-test", type=int, default=1500)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--n-train", type=int, default=5000)
+    parser.add_argument("--n-test", type=int, default=10000)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    if args.quick:
-        args.n_train, args.n_test, args.epochs, args.repeats = 600, 1000, 1, 2  # about 3 min
+    if args.quick:  # large enough that per-call overheads do not dominate either contender
+        args.n_train, args.n_test, args.epochs, args.repeats = 2000, 4000, 2, 2
 
     t0 = time.perf_counter()
     X, y = make_stamps(args.n_train + args.n_test, survey="des", random_state=0)
@@ -139,7 +145,7 @@ def main(argv=None):
         f"data: {args.n_train} train + {args.n_test} test simulated 51x51 DES stamp sets "
         f"({time.perf_counter() - t0:.1f} s to simulate and scale); epochs={args.epochs}, "
         f"batch={args.batch_size}, repeats={args.repeats}, CPUs={os.cpu_count()}, "
-        f"keras {keras.__version__}"
+        f"keras {keras.__version__}, oneDNN {'on' if onednn_enabled() else 'off'} for both"
     )
     for cls, name in ((DIAClassifier, "DIA"), (NoDIAClassifier, "noDIA")):
         images = StampStacker(cls.layout).transform(X)

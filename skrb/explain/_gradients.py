@@ -125,7 +125,7 @@ def gradient_saliency(
     *,
     target: Any = "predicted",
     absolute: bool = True,
-    batch_size: int = 64,
+    batch_size: int = 256,
     verbose: int = 0,
 ) -> np.ndarray:
     r"""Vanilla gradient saliency, :math:`|\partial p_c / \partial x|` (Simonyan et al. 2014).
@@ -149,7 +149,7 @@ def gradient_saliency(
         paper's choice), one label from ``classes_`` (e.g. ``1`` for P(real)) or one per sample.
     absolute : bool, default=True
         Return :math:`|\nabla|` (the paper's saliency); ``False`` keeps the sign.
-    batch_size : int, default=64
+    batch_size : int, default=256
         Samples per compiled call.
     verbose : int, default=0
         Show a progress bar over batches when > 0.
@@ -223,7 +223,7 @@ def smoothgrad(
     noise_level: float = 0.15,
     target: Any = "predicted",
     absolute: bool = True,
-    batch_size: int = 64,
+    batch_size: int = 256,
     random_state: Any = None,
     verbose: int = 0,
 ) -> np.ndarray:
@@ -250,7 +250,7 @@ def smoothgrad(
     absolute : bool, default=True
         Average :math:`|\nabla|` (comparable to :func:`gradient_saliency`); ``False`` averages
         the signed gradients (the original SmoothGrad).
-    batch_size : int, default=64
+    batch_size : int, default=256
         Images per compiled call.
     random_state : int, RandomState instance or None, default=None
         Seeds the noise.
@@ -332,7 +332,7 @@ def integrated_gradients(
     baseline: Any = "zeros",
     n_steps: int = 50,
     target: Any = "predicted",
-    batch_size: int = 64,
+    batch_size: int = 256,
     verbose: int = 0,
 ) -> np.ndarray:
     r"""Integrated Gradients (Sundararajan et al. 2017), signed.
@@ -359,7 +359,7 @@ def integrated_gradients(
         Points of the Riemann sum.
     target : "predicted", class label or array-like of labels, default="predicted"
         Class whose probability is attributed.
-    batch_size : int, default=64
+    batch_size : int, default=256
         Images per compiled call.
     verbose : int, default=0
         Progress bar over batches when > 0.

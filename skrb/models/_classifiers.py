@@ -54,10 +54,11 @@ _COMMON_PARAMS = """
     deterministic : bool, default=False
         With ``random_state`` set, also enable TensorFlow op determinism for bit-identical
         refits. It roughly halves training speed on CPU, so the default only seeds.
-    predict_batch_size : int, default=64
-        Images per compiled call in :meth:`predict_proba`. Small batches keep the first
-        convolution's output in the CPU caches: on a 2-core CPU, 64 predicted the DIA model
-        ~20 % faster than 1024 (see ``benchmarks/bench_models.py``).
+    predict_batch_size : int, default=256
+        Images per compiled call in :meth:`predict_proba`. With TensorFlow's oneDNN kernels
+        on a 2-core CPU, 256 predicted the DIA model 4 % and the noDIA model 19 % faster than
+        64, within 2 % of 1024 at a quarter of the memory (``benchmarks/bench_models.py``
+        measures it on yours).
     jit_compile : bool, default=False
         Compile the prediction function with XLA (faster for the noDIA model at batch 128,
         slower for the DIA model in skrb's CPU measurements).
@@ -175,7 +176,7 @@ class DIAClassifier(StampCNNClassifier):
         validation_split: float = 0.2,
         random_state: int | np.random.RandomState | None = None,
         deterministic: bool = False,
-        predict_batch_size: int = 64,
+        predict_batch_size: int = 256,
         jit_compile: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
@@ -250,7 +251,7 @@ class NoDIAClassifier(StampCNNClassifier):
         validation_split: float = 0.2,
         random_state: int | np.random.RandomState | None = None,
         deterministic: bool = False,
-        predict_batch_size: int = 64,
+        predict_batch_size: int = 256,
         jit_compile: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
@@ -327,7 +328,7 @@ class BraaiClassifier(StampCNNClassifier):
         validation_split: float = 0.2,
         random_state: int | np.random.RandomState | None = None,
         deterministic: bool = False,
-        predict_batch_size: int = 64,
+        predict_batch_size: int = 256,
         jit_compile: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
