@@ -1,9 +1,9 @@
 """Ask TensorFlow for its oneDNN CPU kernels before it is imported.
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first imported, and when the
-variable is unset it turns oneDNN on only for some x86-64 CPUs. On an AVX2 AMD EPYC with
-TensorFlow 2.21 it was off, and turning it on made skrb's networks train 2.5 (DIA) and
-4.6 (noDIA) times faster and predict about twice as fast, with the same results up to
+variable is unset it turns oneDNN on only for some x86-64 CPUs. On a 2-core AVX2 AMD EPYC
+with TensorFlow 2.21 it was off, and turning it on made skrb train the DIA and noDIA networks
+2.1 and 3.0 times faster and predict 2.4 and 4.2 times faster, with the same results up to
 floating-point round-off. ``import skrb`` therefore sets the variable to ``"1"`` on x86-64
 unless the user has set it or TensorFlow is already imported.
 """
