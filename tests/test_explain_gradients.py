@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from _toy import ToyClassifier, make_toy_stamps, toy_classifier, toy_pipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
@@ -16,7 +17,6 @@ from skrb.explain import (
     shap_values,
     smoothgrad,
 )
-from skrb.explain._toy import ToyClassifier, make_toy_stamps, toy_classifier, toy_pipeline
 from skrb.preprocessing import StampStacker
 
 

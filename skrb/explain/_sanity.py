@@ -52,11 +52,14 @@ def randomized_copy(estimator: Any, random_state: Any = None) -> Any:
 
     Examples
     --------
+    >>> from skrb import make_dia_pipeline
+    >>> from skrb.datasets import make_stamps
     >>> from skrb.explain import randomized_copy
-    >>> from skrb.explain._toy import toy_pipeline
-    >>> pipe = toy_pipeline()
-    >>> randomized_copy(pipe, random_state=0)[-1].model_ is pipe[-1].model_
-    False
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> pipe = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> copy = randomized_copy(pipe, random_state=0)
+    >>> copy[-1].model_ is pipe[-1].model_, copy[-1].model_.count_params()
+    (False, 126050)
     """
     estimator = _unwrap(estimator)
     rng = check_random_state(random_state)
@@ -134,10 +137,12 @@ def model_randomization_check(
 
     Examples
     --------
+    >>> from skrb import make_dia_pipeline
+    >>> from skrb.datasets import make_stamps
     >>> from skrb.explain import model_randomization_check
-    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
-    >>> X, _ = make_toy_stamps(8, random_state=3)
-    >>> result = model_randomization_check(toy_pipeline(), X, random_state=0)
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> pipe = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> result = model_randomization_check(pipe, X[:8], random_state=0)
     >>> result.rank_correlation.shape
     (8,)
     """

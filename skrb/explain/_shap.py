@@ -81,12 +81,16 @@ def shap_values(
     Examples
     --------
     >>> import numpy as np
-    >>> from skrb.explain import shap_values
-    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
-    >>> X, _ = make_toy_stamps(6, random_state=2)
-    >>> values = shap_values(toy_pipeline(), X, n_background=4, n_samples=20, random_state=0)
+    >>> from skrb import make_dia_pipeline
+    >>> from skrb.datasets import make_stamps
+    >>> from skrb.explain import panel_shares, shap_values
+    >>> X, y = make_stamps(16, random_state=0)
+    >>> pipe = make_dia_pipeline(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    >>> values = shap_values(pipe, X[:4], background=X[4:12], n_samples=20, random_state=0)
     >>> values.shape
-    (6, 3, 5, 5)
+    (4, 3, 51, 51)
+    >>> panel_shares(values).shape
+    (4, 3)
     """
     with warnings.catch_warnings():
         # shap's import touches matplotlib colour-map APIs that are being deprecated.

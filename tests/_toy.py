@@ -1,8 +1,8 @@
-"""A tiny trained CNN classifier for the doctests and tests of :mod:`skrb.explain`.
+"""A tiny trained CNN classifier for the tests of :mod:`skrb.explain`.
 
 It honours the contract of skrb's classifiers that the explainers rely on (a fitted ``model_``
 mapping float32 CNN images to class probabilities in ``classes_`` order) at a size that trains
-in a second, so that examples can run everywhere.
+in a second.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class ToyClassifier(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from skrb.explain._toy import toy_classifier
+    >>> from _toy import toy_classifier
     >>> toy_classifier().model_.output_shape
     (None, 2)
     """
@@ -140,7 +140,7 @@ def make_toy_stamps(
 
     Examples
     --------
-    >>> from skrb.explain._toy import make_toy_stamps
+    >>> from _toy import make_toy_stamps
     >>> X, y = make_toy_stamps(4)
     >>> X.shape, y.tolist()
     ((4, 3, 5, 5), [1, 0, 1, 0])
@@ -169,7 +169,7 @@ def toy_pipeline(layout: str = "dia") -> Pipeline:
 
     Examples
     --------
-    >>> from skrb.explain._toy import make_toy_stamps, toy_pipeline
+    >>> from _toy import make_toy_stamps, toy_pipeline
     >>> X, y = make_toy_stamps(8, random_state=1)
     >>> toy_pipeline().predict(X).shape
     (8,)
@@ -189,7 +189,7 @@ def toy_classifier() -> ToyClassifier:
 
     Examples
     --------
-    >>> from skrb.explain._toy import toy_classifier
+    >>> from _toy import toy_classifier
     >>> toy_classifier().classes_.tolist()
     [0, 1]
     """
