@@ -315,3 +315,22 @@ def test_default_parameters_are_the_published_architecture(cls, kind):
     expected = {k: v for k, v in ARCHITECTURES[kind].items() if k != "output"}
     assert {k: params[k] for k in expected} == expected
     assert cls._output == ARCHITECTURES[kind]["output"]
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_mixed_precision_keeps_full_precision_probabilities(cls):
+    X, y = images(cls, n=64)
+    clf = cls(dtype_policy="mixed_bfloat16", random_state=0, **QUICK).fit(X, y)
+    policies = {layer.name: layer.dtype_policy.name for layer in clf.model_.layers}
+    assert policies["conv1_1"] == "mixed_bfloat16"
+    assert policies["output"] == "float32"
+    assert clf.model_.count_params() == cls(**QUICK).fit(X, y).model_.count_params()
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    # bfloat16 probabilities (8-bit mantissa) would collapse onto a few dozen values.
+    assert len(np.unique(proba[:, 1])) > 0.9 * len(X)
+    # The same weights in float32 give nearly the same probabilities.
+    reference = build_stamp_cnn(X.shape[1:], **clf._architecture())
+    reference.set_weights(clf.model_.get_weights())
+    np.testing.assert_allclose(proba, np.asarray(reference(X)), atol=0.05)

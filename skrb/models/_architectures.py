@@ -78,6 +78,7 @@ def build_stamp_cnn(
     dense_units: int = 32,
     dense_dropout: float = 0.0,
     output: str = "softmax",
+    dtype_policy: str | None = None,
     name: str = "stamp_cnn",
 ) -> keras.Sequential:
     """Build a real/bogus CNN mapping images to two class probabilities.
@@ -103,6 +104,10 @@ def build_stamp_cnn(
     output : {"softmax", "sigmoid"}, default="softmax"
         ``"softmax"``: ``Dense(2, softmax)``; ``"sigmoid"``: ``Dense(1, sigmoid)`` followed by
         :class:`SigmoidToTwoClass`. Either way the model outputs ``(n, 2)`` probabilities.
+    dtype_policy : str or None, default=None
+        Keras dtype policy of the hidden layers (e.g. ``"mixed_bfloat16"``); None uses Keras'
+        global policy. The output layers always compute in float32, so the probabilities keep
+        full precision under a mixed policy.
     name : str, default="stamp_cnn"
         Name of the Keras model.
 
@@ -133,6 +138,7 @@ def build_stamp_cnn(
     pools = _per_block(pool_size, n_blocks, "pool_size")
     drops = _per_block(dropout, n_blocks, "dropout")
 
+    hidden: dict[str, Any] = {} if dtype_policy is None else {"dtype": dtype_policy}
     layers: list[keras.layers.Layer] = [keras.Input(shape=tuple(input_shape), dtype="float32")]
     h, w = input_shape[:2]
     for b, (n_filters, k, p, d) in enumerate(zip(filters, kernels, pools, drops, strict=True)):
@@ -140,7 +146,11 @@ def build_stamp_cnn(
             h, w = h - k + 1, w - k + 1
             layers.append(
                 keras.layers.Conv2D(
-                    int(n_filters), int(k), activation="relu", name=f"conv{b + 1}_{c + 1}"
+                    int(n_filters),
+                    int(k),
+                    activation="relu",
+                    name=f"conv{b + 1}_{c + 1}",
+                    **hidden,
                 )
             )
         h, w = h // p, w // p
@@ -149,16 +159,16 @@ def build_stamp_cnn(
                 f"Images of shape {tuple(input_shape)} are too small for {n_blocks} blocks of "
                 f"kernel sizes {kernels} and pool sizes {pools}: block {b + 1} leaves no pixels."
             )
-        layers.append(keras.layers.MaxPooling2D(int(p), name=f"pool{b + 1}"))
+        layers.append(keras.layers.MaxPooling2D(int(p), name=f"pool{b + 1}", **hidden))
         if d:
-            layers.append(keras.layers.Dropout(float(d), name=f"dropout{b + 1}"))
-    layers += [keras.layers.Flatten(name="flatten")]
-    layers.append(keras.layers.Dense(int(dense_units), activation="relu", name="dense"))
+            layers.append(keras.layers.Dropout(float(d), name=f"dropout{b + 1}", **hidden))
+    layers += [keras.layers.Flatten(name="flatten", **hidden)]
+    layers.append(keras.layers.Dense(int(dense_units), activation="relu", name="dense", **hidden))
     if dense_dropout:
-        layers.append(keras.layers.Dropout(float(dense_dropout), name="dense_dropout"))
+        layers.append(keras.layers.Dropout(float(dense_dropout), name="dense_dropout", **hidden))
     if output == "softmax":
-        layers.append(keras.layers.Dense(2, activation="softmax", name="output"))
+        layers.append(keras.layers.Dense(2, activation="softmax", name="output", dtype="float32"))
     else:
-        layers.append(keras.layers.Dense(1, activation="sigmoid", name="output"))
-        layers.append(SigmoidToTwoClass(name="two_class"))
+        layers.append(keras.layers.Dense(1, activation="sigmoid", name="output", dtype="float32"))
+        layers.append(SigmoidToTwoClass(name="two_class", dtype="float32"))
     return keras.Sequential(layers, name=name)

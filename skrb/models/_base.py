@@ -101,6 +101,7 @@ class StampCNNClassifier(KerasClassifier):
         deterministic: bool,
         predict_batch_size: int,
         jit_compile: bool,
+        dtype_policy: str | None,
         class_weight: dict[Any, float] | str | None,
         callbacks: list[Any] | None,
         metrics: list[Any] | None,
@@ -137,6 +138,7 @@ class StampCNNClassifier(KerasClassifier):
         self.deterministic = deterministic
         self.predict_batch_size = predict_batch_size
         self.jit_compile = jit_compile
+        self.dtype_policy = dtype_policy
 
     # -- scikit-learn integration ---------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -281,7 +283,12 @@ class StampCNNClassifier(KerasClassifier):
     _output: ClassVar[str] = "softmax"
 
     def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:
-        model = build_stamp_cnn(self.image_shape_, name=type(self).__name__, **self._architecture())
+        model = build_stamp_cnn(
+            self.image_shape_,
+            name=type(self).__name__,
+            dtype_policy=self.dtype_policy,
+            **self._architecture(),
+        )
         optimizer = compile_kwargs["optimizer"]
         if self.learning_rate is not None:
             optimizer.learning_rate = self.learning_rate

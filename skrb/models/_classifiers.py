@@ -62,6 +62,11 @@ _COMMON_PARAMS = """
     jit_compile : bool, default=False
         Compile the prediction function with XLA (faster for the noDIA model at batch 128,
         slower for the DIA model in skrb's CPU measurements).
+    dtype_policy : str or None, default=None
+        Keras dtype policy of the network's layers, e.g. ``"mixed_bfloat16"`` (CPUs with
+        native bfloat16, such as Intel AMX) or ``"mixed_float16"`` (GPUs); None uses Keras'
+        global policy (float32 unless set). The output layer always computes in float32, so
+        the probabilities keep full precision.
     class_weight : dict, "balanced" or None, default=None
         Class weights, as in scikit-learn.
     callbacks : list of keras callbacks or None, default=None
@@ -178,6 +183,7 @@ class DIAClassifier(StampCNNClassifier):
         deterministic: bool = False,
         predict_batch_size: int = 256,
         jit_compile: bool = False,
+        dtype_policy: str | None = None,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
@@ -253,6 +259,7 @@ class NoDIAClassifier(StampCNNClassifier):
         deterministic: bool = False,
         predict_batch_size: int = 256,
         jit_compile: bool = False,
+        dtype_policy: str | None = None,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
@@ -330,6 +337,7 @@ class BraaiClassifier(StampCNNClassifier):
         deterministic: bool = False,
         predict_batch_size: int = 256,
         jit_compile: bool = False,
+        dtype_policy: str | None = None,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
