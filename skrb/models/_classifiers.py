@@ -70,7 +70,9 @@ _COMMON_PARAMS = """
     class_weight : dict, "balanced" or None, default=None
         Class weights, as in scikit-learn.
     callbacks : list of keras callbacks or None, default=None
-        Extra Keras callbacks for training.
+        Extra Keras callbacks for training. Their ``model`` is the model Keras trains: the
+        network's own layers (the same variables) behind a ``Cropping2D`` layer that drops the
+        pixels the network never reads (see the performance notes); ``model_`` is the network.
     metrics : list or None, default=None
         Extra Keras metrics reported during training.
     warm_start : bool, default=False
