@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import weakref
 
 import keras
@@ -150,3 +151,16 @@ def test_classifier_keeps_the_published_network_and_frees_its_trainer():
     del clf
     gc.collect()
     assert ref() is None
+
+
+def test_a_pickled_classifier_trains_through_a_trainer_again():
+    X = random_images((51, 153, 1), n=24)
+    y = np.arange(24) % 2
+    clf = DIAClassifier(epochs=1, batch_size=8, verbose=0, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert training_model(restored.model_) is restored.model_  # nothing paired yet
+    before = restored.model_.get_weights()[0].copy()
+    restored.set_params(warm_start=True).fit(X, y)
+    assert training_model(restored.model_) is not restored.model_
+    assert not np.allclose(before, restored.model_.get_weights()[0])
+    assert len(restored.history_["loss"]) == 1

@@ -332,6 +332,10 @@ class StampCNNClassifier(KerasClassifier):
         # Keras trains a model sharing model_'s layers and variables that skips the pixels the
         # network never reads (same gradients, less work); model_ stays the published network.
         model = self.model_
+        if training_model(model) is model and getattr(model, "optimizer", None) is not None:
+            # A network restored by pickle or joblib (warm_start): pair it now.
+            metrics = self._get_compile_kwargs()["metrics"]
+            attach_training_model(model, loss=model.loss, metrics=metrics)
         self.model_ = training_model(model)
         try:
             with self._seeded():
