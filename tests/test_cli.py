@@ -7,7 +7,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skrb.cli import main
+import skrb.cli._simulate
+from skrb.cli import CLIError, build_parser, main
 from skrb.cli._models import save_model
 
 COMMANDS = ["compare", "train", "score", "explain", "simulate"]
@@ -184,3 +185,17 @@ def test_python_dash_m_skrb_runs_the_command_line(tmp_path):
     )
     assert proc.returncode == 2
     assert "the following arguments are required: -o/--output" in proc.stderr
+
+
+def test_cli_errors_are_one_line_with_status_2_or_a_traceback_on_request(capsys, monkeypatch):
+    args = build_parser().parse_args(["simulate", "-o", "x.npz"])
+    assert args.command == "simulate" and callable(args.run)
+
+    def fail(args):
+        raise CLIError("no such\nfile: x.npz")
+
+    monkeypatch.setattr(skrb.cli._simulate, "run", fail)  # read when the parser is built
+    assert main(["simulate", "-o", "x.npz"]) == 2
+    assert capsys.readouterr().err == "skrb simulate: error: no such file: x.npz\n"
+    with pytest.raises(CLIError, match="no such"):
+        main(["--traceback", "simulate", "-o", "x.npz"])

@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from skrb.model_selection import (
+    ComparisonResult,
     compare_models,
     corrected_resampled_ttest,
     make_cv,
@@ -49,6 +50,7 @@ def test_models_share_folds_and_folds_partition_the_data(data):
         random_state=0,
         progress=False,
     )
+    assert isinstance(res, ComparisonResult)
     tested = np.sort(np.concatenate([te for _, te in res.splits]))
     np.testing.assert_array_equal(tested, np.arange(y.size))
     for train, test in res.splits:
