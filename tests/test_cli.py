@@ -128,6 +128,16 @@ def test_score_stamp_file_with_saved_model(capsys, tmp_path, stamp_file, model_f
     assert np.mean(table["real"] == (table["label"] == 1)) > 0.8
 
 
+def test_score_a_npy_stamp_file(capsys, tmp_path, stamp_file, model_file):
+    _, X, _ = stamp_file
+    path = tmp_path / "stamps.npy"
+    np.save(path, X)
+    out = tmp_path / "scores.ecsv"
+    assert main(["score", str(path), "--model-file", str(model_file), "-o", str(out)]) == 0
+    table = Table.read(out)
+    assert len(table) == len(X) and "label" not in table.colnames
+
+
 def test_score_to_stdout_as_csv(capsys, stamp_file, model_file):
     path, X, _ = stamp_file
     assert main(["score", str(path), "--model-file", str(model_file), "-o", "-"]) == 0

@@ -153,10 +153,11 @@ def read_stamp_file(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     if not path.is_file():
         raise CLIError(f"no such stamp file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if isinstance(data, np.ndarray):
-                X, y = data, None
-            else:
+        data = np.load(path, allow_pickle=False)  # an array (.npy) or an archive (.npz)
+        if isinstance(data, np.ndarray):
+            X, y = data, None
+        else:
+            with data:
                 key = next((k for k in ("X", "data") if k in data.files), None)
                 if key is None:
                     raise CLIError(
