@@ -264,9 +264,7 @@ def real_bogus_report(
     >>> rep["accuracy"], rep["mdr"], rep["fpr"], rep["mdr@fpr=0%"]
     (0.75, 0.0, 0.5, 0.0)
     """
-    y_true = check_binary_target(y_true)
-    if not set(np.unique(y_true)) <= {0, 1}:
-        raise ValueError(f"y_true must use 1 = real, 0 = bogus; got labels {np.unique(y_true)}.")
+    y_true = check_binary_target(y_true, zero_one=True)
     y_true, y_score = _check_labels(y_true, y_score, "y_score")
     y_score = np.asarray(y_score, dtype=np.float64)
     y_pred = (y_score >= threshold).astype(int)

@@ -111,3 +111,10 @@ def test_stack_panels():
     np.testing.assert_array_equal(X[:, 2], 3)
     with pytest.raises(ValueError, match="Mismatched panels"):
         stack_panels(s, np.ones((2, 6, 6)), s)
+
+
+def test_zero_one_labels_are_required_when_asked():
+    assert check_binary_target(np.array([1.0, 0.0, 1.0]), zero_one=True).dtype.kind == "i"
+    with pytest.raises(ValueError, match="1 = real, 0 = bogus; got 1, 2"):
+        check_binary_target([1, 2, 1], zero_one=True)
+    assert check_binary_target([1, 2, 1]).tolist() == [1, 2, 1]

@@ -18,6 +18,7 @@ from skrb.cli._options import (
     training_overrides,
 )
 from skrb.cli._protocols import PROTOCOLS
+from skrb.utils.validation import check_binary_target
 
 __all__ = ["add_parser", "run"]
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     protocol = PROTOCOLS[args.protocol]
     overrides = training_overrides(args)
     data = load_dataset(args, default_n_samples=protocol.n_samples)
-    counts = np.bincount(data.y.astype(int), minlength=2)
+    counts = np.bincount(check_binary_target(data.y, zero_one=True), minlength=2)
     if counts.min() < 2:
         raise CLIError(
             f"too few samples per class to train: {counts[1]} real and {counts[0]} bogus."

@@ -539,10 +539,7 @@ def compare_models(
     if not estimators:
         raise ValueError("estimators is empty: give at least one model to evaluate.")
     names = [str(n) for n in estimators]
-    y = check_binary_target(y, n_samples=len(X))
-    if not set(np.unique(y).tolist()) <= {0, 1}:
-        raise ValueError(f"Labels must be 1 = real, 0 = bogus; got {np.unique(y)}.")
-    y = y.astype(int)
+    y = check_binary_target(y, n_samples=len(X), zero_one=True)
     levels = tuple(float(v) for v in fpr_levels)
     splitter = make_cv(cv, random_state=random_state)
     min_count = int(np.bincount(y, minlength=2).min())

@@ -271,7 +271,9 @@ def validate_stamp_sets(
     return X2.reshape((X2.shape[0], *shape))
 
 
-def check_binary_target(y: Any, *, n_samples: int | None = None) -> np.ndarray:
+def check_binary_target(
+    y: Any, *, n_samples: int | None = None, zero_one: bool = False
+) -> np.ndarray:
     """Validate real/bogus labels.
 
     Parameters
@@ -280,6 +282,9 @@ def check_binary_target(y: Any, *, n_samples: int | None = None) -> np.ndarray:
         Class labels: two distinct values (skrb's convention: ``1`` real, ``0`` bogus).
     n_samples : int, optional
         Number of stamp sets the labels must match.
+    zero_one : bool, default=False
+        Require the labels to be exactly ``0`` (bogus) and ``1`` (real), as the survey
+        metrics do (they must know which class is real); the result is then an int array.
 
     Returns
     -------
@@ -290,13 +295,16 @@ def check_binary_target(y: Any, *, n_samples: int | None = None) -> np.ndarray:
     ------
     ValueError
         If ``y`` is empty, has missing values, continuous values, more than two classes, a
-        single class, or a length other than ``n_samples``.
+        single class, a length other than ``n_samples``, or (with ``zero_one``) labels other
+        than 0 and 1.
 
     Examples
     --------
     >>> from skrb.utils import check_binary_target
     >>> check_binary_target([0, 1, 1, 0])
     array([0, 1, 1, 0])
+    >>> check_binary_target([1.0, 0.0], zero_one=True)
+    array([1, 0])
     """
     y = column_or_1d(y, warn=True)
     if y.size == 0:
@@ -319,6 +327,12 @@ def check_binary_target(y: Any, *, n_samples: int | None = None) -> np.ndarray:
             f"y holds a single class ({classes[0]!r}): with one class there is nothing to tell "
             "apart; a real/bogus classifier needs examples of both classes."
         )
+    if zero_one:
+        if not set(classes.tolist()) <= {0, 1}:
+            raise ValueError(
+                f"Labels must be 1 = real, 0 = bogus; got {', '.join(map(str, classes))}."
+            )
+        y = y.astype(int)
     return y
 
 
