@@ -221,6 +221,12 @@ def test_extra_columns(few_files):
     assert alerts.meta["no_such_field"].mask.all()
 
 
+@pytest.mark.parametrize("name", ["file", "record", "cutout_shape"])
+def test_extra_columns_may_not_shadow_the_readers_own(few_files, name):
+    with pytest.raises(ValueError, match=f"columns \\['{name}'\\] clash"):
+        read_alerts(few_files, columns=("xpos", name))
+
+
 def test_folders_globs_and_lists(ztf_alert_dir, few_files):
     pattern = str(ztf_alert_dir / "6972519207*.avro")
     expected = sorted(ztf_alert_dir.glob("6972519207*.avro"))

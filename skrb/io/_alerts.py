@@ -33,6 +33,9 @@ ALERT_COLUMNS = (
 )
 """Metadata columns :func:`read_alerts` always returns (from the alert and its ``candidate``)."""
 
+_OWN_COLUMNS = ("file", "record", "cutout_shape")
+"""Columns :func:`read_alerts` adds to ``meta`` after the alert fields."""
+
 _ALWAYS_MASKED = ("rb", "drb")
 _REQUIRED_COLUMNS = tuple(name for name in ALERT_COLUMNS if name not in _ALWAYS_MASKED)
 # ZTF marks masked template pixels with the float32 sentinel -3.4e38; no real pixel is below this.
@@ -192,6 +195,12 @@ def read_alerts(
         raise ValueError(f"masked_sentinel must be 'nan' or 'keep'; got {masked_sentinel!r}.")
     if isinstance(columns, str):
         raise TypeError(f"columns must be a sequence of field names; got the string {columns!r}.")
+    reserved = sorted(set(columns) & set(_OWN_COLUMNS))
+    if reserved:
+        raise ValueError(
+            f"columns {reserved} clash with the columns read_alerts adds itself "
+            f"({', '.join(_OWN_COLUMNS)}); candidate fields of those names cannot be read."
+        )
     if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
         raise ValueError(f"stamp_size must be a positive integer; got {stamp_size!r}.")
     names = list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
