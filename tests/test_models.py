@@ -334,3 +334,12 @@ def test_mixed_precision_keeps_full_precision_probabilities(cls):
     reference = build_stamp_cnn(X.shape[1:], **clf._architecture())
     reference.set_weights(clf.model_.get_weights())
     np.testing.assert_allclose(proba, np.asarray(reference(X)), atol=0.05)
+
+
+def test_xla_prediction_pads_the_last_batch_and_agrees(fitted):
+    clf, X, _ = fitted[NoDIAClassifier]
+    xla = clone(clf).set_params(jit_compile=True, predict_batch_size=8)
+    xla.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
+    for n in (len(X), len(X) - 1, 5):  # last batches of different sizes
+        np.testing.assert_allclose(xla.predict_proba(X[:n]), clf.predict_proba(X[:n]), atol=1e-5)
+    assert xla._compiled_predict().experimental_get_tracing_count() == 1

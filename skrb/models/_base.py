@@ -295,7 +295,6 @@ class StampCNNClassifier(KerasClassifier):
         model.compile(
             optimizer=optimizer, loss=compile_kwargs["loss"], metrics=compile_kwargs["metrics"]
         )
-        attach_training_model(model, loss=compile_kwargs["loss"], metrics=compile_kwargs["metrics"])
         return model
 
     @contextlib.contextmanager
@@ -332,8 +331,7 @@ class StampCNNClassifier(KerasClassifier):
         # Keras trains a model sharing model_'s layers and variables that skips the pixels the
         # network never reads (same gradients, less work); model_ stays the published network.
         model = self.model_
-        if training_model(model) is model and getattr(model, "optimizer", None) is not None:
-            # A network restored by pickle or joblib (warm_start): pair it now.
+        if training_model(model) is model:  # first fit of this network (new or unpickled)
             metrics = self._get_compile_kwargs()["metrics"]
             attach_training_model(model, loss=model.loss, metrics=metrics)
         self.model_ = training_model(model)
@@ -424,7 +422,12 @@ class StampCNNClassifier(KerasClassifier):
         out = np.empty((X.shape[0], 2), dtype=np.float32)
         step = max(int(self.predict_batch_size), 1)
         for start in range(0, X.shape[0], step):
-            out[start : start + step] = fn(tf.constant(X[start : start + step])).numpy()
+            batch = X[start : start + step]
+            n = batch.shape[0]
+            if self.jit_compile and n < step:
+                # XLA compiles once per batch size: pad the last batch to the usual one.
+                batch = np.concatenate([batch, np.zeros((step - n, *batch.shape[1:]), batch.dtype)])
+            out[start : start + n] = fn(tf.constant(batch)).numpy()[:n]
         return out
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:

@@ -30,7 +30,7 @@ _CLASSES: dict[str, type[StampCNNClassifier]] = {
 _OUTPUT_ORDER: dict[str, list[int] | None] = {"dia": [1, 0], "nodia": [1, 0], "braai": None}
 
 
-def _weights_file(path: Path, model: str) -> Path:
+def _weights_file(path: Path) -> Path:
     if path.is_dir():
         candidates = sorted(path.glob("*.weights.h5")) or sorted(path.glob("*.h5"))
         if len(candidates) != 1:
@@ -136,7 +136,7 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
     """
     if model not in _CLASSES:
         raise ValueError(f"model must be one of {sorted(_CLASSES)}; got {model!r}.")
-    path = _weights_file(Path(path), model)
+    path = _weights_file(Path(path))
     layers, image_shape = _read_layers(path)
     clf = _CLASSES[model](**params)
     if image_shape is None:
