@@ -16,7 +16,14 @@ from skrb.cli._errors import CLIError
 if TYPE_CHECKING:  # astropy and scikit-learn load on use, so that `skrb --help` is quick
     from astropy.table import Table
 
-__all__ = ["Dataset", "add_data_arguments", "load_dataset", "parse_label_rule", "read_stamp_file"]
+__all__ = [
+    "Dataset",
+    "add_data_arguments",
+    "check_paths",
+    "load_dataset",
+    "parse_label_rule",
+    "read_stamp_file",
+]
 
 _OPERATORS = {
     ">=": operator.ge,
@@ -249,7 +256,8 @@ def _subsample(data: Dataset, n: int | None, random_state: int | None) -> Datase
     return Dataset(data.X[idx], y, meta, f"{data.description}, random subset of {n}")
 
 
-def _check_paths(paths: list[str]) -> None:
+def check_paths(paths: list[str]) -> None:
+    """Raise :class:`CLIError` naming the first path that does not exist."""
     for p in paths:
         if not Path(p).exists():
             raise CLIError(f"no such file or directory: {p}")
@@ -258,7 +266,7 @@ def _check_paths(paths: list[str]) -> None:
 def _load_alerts(paths: list[str], rule: str | None, need_labels: bool) -> Dataset:
     from skrb.io import read_alerts
 
-    _check_paths(paths)
+    check_paths(paths)
     bunch = read_alerts(paths)
     X, meta = bunch.data, bunch.meta
     description = f"{len(X)} ZTF alerts from {', '.join(paths)}"
@@ -328,7 +336,7 @@ def load_dataset(
     if args.autoscan is not None:
         from skrb.datasets import load_autoscan
 
-        _check_paths([args.autoscan])
+        check_paths([args.autoscan])
         bunch = load_autoscan(args.autoscan, n_samples=n, random_state=seed)
         return Dataset(
             bunch.data,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from skrb.cli._data import read_stamp_file
+from skrb.cli._data import check_paths, read_stamp_file
 from skrb.cli._errors import CLIError
 from skrb.cli._models import MODELS, load_model
 from skrb.cli._options import add_command, probability
@@ -95,13 +95,11 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     """
     from tqdm.auto import tqdm
 
-    classes = list(getattr(estimator, "classes_", [0, 1]))
-    if 1 not in classes:
-        raise CLIError(f"the model's classes {classes} lack the real class 1.")
-    column = classes.index(1)
+    from skrb.model_selection._compare import _p_real
+
     starts = range(0, len(X), batch_size)
     bar = tqdm(starts, desc="score", unit="batch", disable=len(starts) < 4)
-    return np.concatenate([estimator.predict_proba(X[s : s + batch_size])[:, column] for s in bar])
+    return np.concatenate([_p_real(estimator, X[s : s + batch_size]) for s in bar])
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -137,9 +135,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _read_inputs(paths: list[str]) -> tuple[np.ndarray, Table]:
     from astropy.table import Table, vstack
 
-    for p in paths:
-        if not Path(p).exists():
-            raise CLIError(f"no such file or directory: {p}")
+    check_paths(paths)
     stamp_files = [p for p in paths if Path(p).suffix in _STAMP_SUFFIXES]
     if stamp_files and len(stamp_files) != len(paths):
         raise CLIError("give either alert files/folders or .npz/.npy stamp sets, not both.")
