@@ -17,6 +17,7 @@ from skrb.explain import (
     shap_values,
     smoothgrad,
 )
+from skrb.explain._gradients import saliency_and_p_real
 from skrb.preprocessing import StampStacker
 
 
@@ -240,3 +241,11 @@ def test_model_randomization_check(stamps):
     assert copy[-1] is not pipe[-1] and copy[0] is pipe[0]
     with pytest.raises(ValueError, match="not fitted"):
         randomized_copy(ToyClassifier())
+
+
+def test_saliency_and_p_real_come_from_the_same_pass(stamps):
+    X, _ = stamps
+    pipe = toy_pipeline("dia")
+    saliency, p_real = saliency_and_p_real(pipe, X, batch_size=5)
+    np.testing.assert_array_equal(saliency, gradient_saliency(pipe, X, batch_size=5))
+    np.testing.assert_allclose(p_real, pipe.predict_proba(X)[:, 1], atol=1e-6)

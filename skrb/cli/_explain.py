@@ -12,7 +12,7 @@ from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
 from skrb.cli._options import add_command, probability
-from skrb.cli._score import add_model_arguments, predict_p_real
+from skrb.cli._score import add_model_arguments
 
 if TYPE_CHECKING:
     from astropy.table import Table
@@ -79,13 +79,13 @@ def run(args: argparse.Namespace) -> int:
     from astropy.table import Table
 
     from skrb.explain import (
-        gradient_saliency,
         outcome_table,
         panel_shares,
         plot_outcome_shares,
         plot_saliency,
         winning_panel,
     )
+    from skrb.explain._gradients import saliency_and_p_real
     from skrb.report import example_indices, write_csv
 
     if args.model_file is not None and args.model is not None:
@@ -98,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    p_real = predict_p_real(estimator, data.X)
-    saliency = gradient_saliency(estimator, data.X)
+    saliency, p_real = saliency_and_p_real(estimator, data.X)  # one pass for both
     y_pred = (p_real >= args.threshold).astype(int)
     shares, panels = panel_shares(saliency, return_panels=True)
     winners = winning_panel(shares, panels)

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from skrb.explain._target import ExplainTarget, check_images, resolve_target
 
-__all__ = ["gradient_saliency", "integrated_gradients", "smoothgrad"]
+__all__ = ["gradient_saliency", "integrated_gradients", "saliency_and_p_real", "smoothgrad"]
 
 PREDICTED = -1
 _GRADIENT_FNS: weakref.WeakKeyDictionary[Any, Callable[..., Any]] = weakref.WeakKeyDictionary()
@@ -202,17 +202,41 @@ def gradient_saliency(
     >>> gradient_saliency(dia["classifier"], images).shape
     (4, 51, 153, 1)
     """
+    saliency, _ = saliency_and_p_real(
+        estimator, X, target=target, absolute=absolute, batch_size=batch_size, verbose=verbose
+    )
+    return saliency
+
+
+def saliency_and_p_real(
+    estimator: Any,
+    X: Any,
+    *,
+    target: Any = "predicted",
+    absolute: bool = True,
+    batch_size: int = 256,
+    verbose: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gradient_saliency` and P(real) from the same forward passes (for ``skrb explain``).
+
+    Returns ``(saliency, p_real)``; P(real) is the probability column of class 1.
+    """
     resolved, index = _prepare(estimator, X, target)
+    classes = list(resolved.classes)
+    if 1 not in classes:
+        raise ValueError(f"The fitted estimator's classes_ {classes} lack the real class 1.")
     batch_size = _check_batch_size(batch_size)
     fn = _gradient_fn(resolved.model)
     images = resolved.images
     out = np.empty_like(images)
+    p_real = np.empty(images.shape[0], dtype=np.float64)
     for sl in _batches(images.shape[0], batch_size, verbose, "gradient saliency"):
-        grad, _ = fn(images[sl], index[sl])
+        grad, proba = fn(images[sl], index[sl])
         out[sl] = np.asarray(grad)
+        p_real[sl] = np.asarray(proba)[:, classes.index(1)]
     if absolute:
         np.abs(out, out=out)
-    return resolved.to_output(out)
+    return resolved.to_output(out), p_real
 
 
 def smoothgrad(
