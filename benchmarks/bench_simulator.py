@@ -26,10 +26,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
 
+import skrb
 from skrb.datasets import make_stamps
-from skrb.preprocessing import StampScaler, StampStacker
+from skrb.metrics import false_positive_rate, missed_detection_rate
 
 SHARED = Path(
     os.environ.get(
@@ -62,14 +62,8 @@ def bench_braai(n: int, seed: int) -> None:
     if not checkpoint.exists():
         print(f"skipped: {checkpoint} is absent (set SKRB_SHARED_DATA)")
         return
-    from skrb.models import load_checkpoint
-
     X, y, meta = make_stamps(n, survey="ztf", random_state=seed, return_meta=True)
-    braai = make_pipeline(
-        StampScaler("l2_rows", nan_policy="fill", fill_value=0.0),
-        StampStacker("channels"),
-        load_checkpoint(checkpoint, "braai"),
-    )
+    braai = skrb.make_braai_pipeline(checkpoint=checkpoint)
     score = braai.predict_proba(X)[:, 1]
     print(f"braai ROC AUC vs simulator labels: {roc_auc_score(y, score):.3f} (bar: >= 0.85)")
     for family in np.unique(meta["artifact"]):
@@ -86,15 +80,10 @@ def bench_authors_models(n: int, seed: int) -> None:
     if not folder.exists():
         print(f"skipped: {folder} is absent (set SKRB_SHARED_DATA)")
         return
-    from skrb.models import load_checkpoint
-
     X, y = make_stamps(n, survey="des", random_state=seed)
+    factories = {"dia": skrb.make_dia_pipeline, "nodia": skrb.make_nodia_pipeline}
     for layout, name in (("dia", "AAD_3s3DH"), ("nodia", "CCC_3s2DH")):
-        model = make_pipeline(
-            StampScaler("acero2023"),
-            StampStacker(layout),
-            load_checkpoint(folder / f"model_checkpoint_{name}.h5", layout),
-        )
+        model = factories[layout](checkpoint=folder / f"model_checkpoint_{name}.h5")
         proba = model.predict_proba(X)[:, 1]
         print(
             f"{layout:5s}: ROC AUC {roc_auc_score(y, proba):.3f}  "
@@ -104,8 +93,6 @@ def bench_authors_models(n: int, seed: int) -> None:
 
 
 def bench_dia_vs_nodia(n_train: int, n_test: int, epochs: int, batch: int, seed: int) -> None:
-    from skrb.models import DIAClassifier, NoDIAClassifier
-
     print(
         f"== DIA vs noDIA CNN on DES-preset stamps: {n_train} train / {n_test} test, "
         f"{epochs} epochs, batch {batch}, SGD lr 0.01, acero2023 scaling"
@@ -113,18 +100,15 @@ def bench_dia_vs_nodia(n_train: int, n_test: int, epochs: int, batch: int, seed:
     X, y, meta = make_stamps(n_train + n_test, survey="des", random_state=seed, return_meta=True)
     family = np.asarray(meta["artifact"][n_train:])
     accuracy = {}
-    for name, classifier in (("dia", DIAClassifier), ("nodia", NoDIAClassifier)):
-        model = make_pipeline(
-            StampScaler("acero2023"),
-            StampStacker(name),
-            classifier(
-                epochs=epochs,
-                batch_size=batch,
-                early_stopping=False,
-                validation_split=0.0,
-                random_state=seed,
-                verbose=0,
-            ),
+    factories = {"dia": skrb.make_dia_pipeline, "nodia": skrb.make_nodia_pipeline}
+    for name, factory in factories.items():
+        model = factory(
+            epochs=epochs,
+            batch_size=batch,
+            early_stopping=False,
+            validation_split=0.0,
+            random_state=seed,
+            verbose=0,
         )
         start = time.perf_counter()
         model.fit(X[:n_train], y[:n_train])
@@ -132,8 +116,8 @@ def bench_dia_vs_nodia(n_train: int, n_test: int, epochs: int, batch: int, seed:
         proba = model.predict_proba(X[n_train:])[:, 1]
         truth, pred = y[n_train:], (proba >= 0.5).astype(int)
         accuracy[name] = acc = float(np.mean(pred == truth))
-        mdr = float(np.mean(pred[truth == 1] == 0))
-        fpr = float(np.mean(pred[truth == 0] == 1))
+        mdr = missed_detection_rate(truth, pred)
+        fpr = false_positive_rate(truth, pred)
         print(
             f"{name:5s}: accuracy {acc:.3f}  ROC AUC {roc_auc_score(truth, proba):.3f}  "
             f"MDR {mdr:.3f}  FPR {fpr:.3f}  (fit {fit_time:.0f} s, "
