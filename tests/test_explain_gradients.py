@@ -206,6 +206,13 @@ def test_shap_values_gradient_and_deep(stamps):
     values = shap_values(pipe, X, n_background=6, n_samples=30, random_state=0)
     assert values.shape == X.shape
     assert np.isnan(values[:, 2]).all() and np.isfinite(values[:, :2]).all()
+    # Each sample's own column is explained: p(bogus) = 1 - p(real) gives opposite values.
+    kw = dict(n_background=6, n_samples=30, random_state=0)
+    real, bogus = shap_values(pipe, X, target=1, **kw), shap_values(pipe, X, target=0, **kw)
+    np.testing.assert_allclose(real[:, :2], -bogus[:, :2], atol=1e-6)
+    predicted = pipe.predict(X)
+    mixed = shap_values(pipe, X, target=predicted, **kw)
+    np.testing.assert_allclose(mixed[:, :2], values[:, :2], atol=1e-7)
     clf = toy_classifier()
     images = StampStacker("dia").transform(X)
     background = images[:5]

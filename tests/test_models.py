@@ -22,6 +22,7 @@ from skrb.models import (
     SigmoidToTwoClass,
     build_stamp_cnn,
 )
+from skrb.models._inference import compiled_forward
 from skrb.preprocessing import StampStacker
 
 # Smallest stamps each default architecture accepts, to keep the tests fast.
@@ -342,4 +343,4 @@ def test_xla_prediction_pads_the_last_batch_and_agrees(fitted):
     xla.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
     for n in (len(X), len(X) - 1, 5):  # last batches of different sizes
         np.testing.assert_allclose(xla.predict_proba(X[:n]), clf.predict_proba(X[:n]), atol=1e-5)
-    assert xla._compiled_predict().experimental_get_tracing_count() == 1
+    assert compiled_forward(xla.model_, jit_compile=True).experimental_get_tracing_count() == 1

@@ -111,12 +111,14 @@ def _prepare(estimator: Any, X: Any, target: Any) -> tuple[ExplainTarget, np.nda
     return resolved, index
 
 
-def _predicted_index(fn: Callable[..., Any], images: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Replace ``-1`` (predicted) by the class predicted on the clean images."""
+def _predicted_index(model: Any, images: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Replace ``-1`` (predicted) by the class predicted on the clean images (forward only)."""
     if (index >= 0).all():
         return index
-    _, proba = fn(images, index)
-    return np.where(index < 0, np.argmax(np.asarray(proba), axis=1), index).astype(np.int32)
+    from skrb.models._inference import predict_batches
+
+    proba = predict_batches(model, images, len(images))
+    return np.where(index < 0, np.argmax(proba, axis=1), index).astype(np.int32)
 
 
 def gradient_saliency(
@@ -313,7 +315,7 @@ def smoothgrad(
     axes = tuple(range(1, images.ndim))
     for sl in _batches(images.shape[0], batch_size, verbose, "SmoothGrad"):
         batch = images[sl]
-        cls = _predicted_index(fn, batch, index[sl])
+        cls = _predicted_index(resolved.model, batch, index[sl])
         spread = batch.max(axis=axes, keepdims=True) - batch.min(axis=axes, keepdims=True)
         sigma = (noise_level * spread).astype(np.float32)
         for _ in range(n_samples):
@@ -420,7 +422,7 @@ def integrated_gradients(
         batch = images[sl]
         b = base if base.ndim == batch.ndim - 1 else base[sl]
         delta = batch - b
-        cls = _predicted_index(fn, batch, index[sl])
+        cls = _predicted_index(resolved.model, batch, index[sl])
         for alpha in alphas:
             out[sl] += np.asarray(fn(b + alpha * delta, cls)[0])
         out[sl] *= delta / n_steps

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skrb.explain._gradients import _class_index
+from skrb.explain._gradients import _class_index, _predicted_index
 from skrb.explain._target import resolve_target
 
 __all__ = ["shap_values"]
@@ -112,18 +112,22 @@ def shap_values(
         warnings.filterwarnings("ignore", message=".*Expected: keras_tensor.*")
         warnings.filterwarnings("ignore", message=".*structure of `inputs`.*")
         warnings.filterwarnings("ignore", message="Your TensorFlow version is newer")
-        proba = np.asarray(resolved.model(images, training=False))
+        index = _predicted_index(resolved.model, images, index)
         if method == "gradient":
+            # Only the wanted output column of each sample ("custom" ranking), not all of them.
             explainer = shap.GradientExplainer(resolved.model, bg_images, batch_size=batch_size)
-            values = explainer.shap_values(
-                images, nsamples=n_samples, rseed=int(rng.randint(2**31 - 1))
+            values, _ = explainer.shap_values(
+                images,
+                nsamples=n_samples,
+                rseed=int(rng.randint(2**31 - 1)),
+                ranked_outputs=index.reshape(-1, 1),
+                output_rank_order="custom",
             )
+            picked = np.asarray(values, dtype=np.float32)[..., 0]
         else:
             explainer = shap.DeepExplainer(resolved.model, bg_images)
-            values = explainer.shap_values(images)
-    values = np.asarray(values, dtype=np.float32)
-    if values.ndim == images.ndim:  # a single output
-        values = values[..., np.newaxis]
-    index = np.where(index < 0, np.argmax(proba, axis=1), index)
-    picked = np.take_along_axis(values, index.reshape(-1, 1, 1, 1, 1), axis=-1)[..., 0]
+            values = np.asarray(explainer.shap_values(images), dtype=np.float32)
+            if values.ndim == images.ndim:  # a single output
+                values = values[..., np.newaxis]
+            picked = np.take_along_axis(values, index.reshape(-1, 1, 1, 1, 1), axis=-1)[..., 0]
     return resolved.to_output(np.ascontiguousarray(picked))

@@ -20,13 +20,11 @@ import contextlib
 import copy
 import random
 import warnings
-import weakref
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import keras
 import numpy as np
-import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -35,21 +33,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
-from skrb.models._receptive_field import (
-    attach_training_model,
-    inference_function,
-    training_model,
-)
+from skrb.models._inference import predict_batches
+from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier"]
-
-# model_ -> {(image shape, jit_compile): traced prediction function}. Kept outside the
-# estimator so that predict does not change its state and pickling needs no special case.
-_PREDICT_FUNCTIONS: weakref.WeakKeyDictionary[keras.Model, dict[Any, Any]] = (
-    weakref.WeakKeyDictionary()
-)
 
 _EXPECTED_SHAPES = {"dia": "(n, H, 3W, 1)", "nodia": "(n, H, 2W, 1)", "channels": "(n, H, W, 3)"}
 
@@ -382,20 +371,6 @@ class StampCNNClassifier(KerasClassifier):
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     # -- prediction -----------------------------------------------------------------------------
-    def _compiled_predict(self) -> Any:
-        """Return the traced prediction function of ``model_`` (cached outside ``self``)."""
-        key = (tuple(self.image_shape_), bool(self.jit_compile))
-        per_model = _PREDICT_FUNCTIONS.setdefault(self.model_, {})
-        if key not in per_model:
-            # Reads only the image region the network depends on (same outputs, less work);
-            # holds the model weakly, so the cache does not keep it alive.
-            forward = inference_function(self.model_)
-            spec = tf.TensorSpec((None, *self.image_shape_), tf.float32)
-            per_model[key] = tf.function(
-                forward, input_signature=[spec], jit_compile=key[1], autograph=False
-            )
-        return per_model[key]
-
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Class probabilities, columns in ``classes_`` order (column 1 = P(real)).
 
@@ -418,17 +393,9 @@ class StampCNNClassifier(KerasClassifier):
                 "appropriate arguments or use skrb.models.load_checkpoint."
             )
         X = self._validate_images(X, reset=False)
-        fn = self._compiled_predict()
-        out = np.empty((X.shape[0], 2), dtype=np.float32)
-        step = max(int(self.predict_batch_size), 1)
-        for start in range(0, X.shape[0], step):
-            batch = X[start : start + step]
-            n = batch.shape[0]
-            if self.jit_compile and n < step:
-                # XLA compiles once per batch size: pad the last batch to the usual one.
-                batch = np.concatenate([batch, np.zeros((step - n, *batch.shape[1:]), batch.dtype)])
-            out[start : start + n] = fn(tf.constant(batch)).numpy()[:n]
-        return out
+        return predict_batches(
+            self.model_, X, self.predict_batch_size, jit_compile=bool(self.jit_compile)
+        )
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Predicted class of each sample: ``classes_[argmax(predict_proba(X))]``.
