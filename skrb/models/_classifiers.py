@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
 
-from skrb.models._architectures import ARCHITECTURES
 from skrb.models._base import StampCNNClassifier
 
 __all__ = ["BraaiClassifier", "DIAClassifier", "NoDIAClassifier"]
@@ -103,11 +103,20 @@ _COMMON_PARAMS = """
 """
 
 
-def _document(**defaults: Any) -> Any:
-    """Fill the shared Parameters/Attributes section into a classifier's docstring."""
+def _document(**notes: Any) -> Any:
+    """Fill the shared Parameters/Attributes section into a classifier's docstring.
+
+    The defaults shown are read from the class's ``__init__`` signature; ``notes`` fill the
+    rest of the template.
+    """
 
     def decorate(cls: type) -> type:
-        section = _COMMON_PARAMS.format(**defaults)
+        defaults = {
+            name: param.default
+            for name, param in inspect.signature(cls.__init__).parameters.items()
+            if param.default is not inspect.Parameter.empty
+        }
+        section = _COMMON_PARAMS.format(**defaults, **notes)
         cls.__doc__ = cls.__doc__.replace("    {parameters}\n", section.lstrip("\n"))
         return cls
 
@@ -118,13 +127,7 @@ _PAPER_EPOCHS = "the authors trained up to 500 with early stopping; 50 is a mode
 
 
 @_document(
-    **ARCHITECTURES["dia"],
-    optimizer="sgd",
-    learning_rate=0.01,
-    batch_size=200,
-    epochs=50,
     epochs_note=_PAPER_EPOCHS,
-    patience=30,
     patience_note="the authors' value for this model",
     image_text="H, 3W, 1",
 )
@@ -198,13 +201,7 @@ class DIAClassifier(StampCNNClassifier):
 
 
 @_document(
-    **ARCHITECTURES["nodia"],
-    optimizer="sgd",
-    learning_rate=0.01,
-    batch_size=200,
-    epochs=50,
     epochs_note=_PAPER_EPOCHS,
-    patience=100,
     patience_note="the authors' value for this model",
     image_text="H, 2W, 1",
 )
@@ -274,13 +271,7 @@ class NoDIAClassifier(StampCNNClassifier):
 
 
 @_document(
-    **ARCHITECTURES["braai"],
-    optimizer="adam",
-    learning_rate=0.0003,
-    batch_size=64,
-    epochs=50,
     epochs_note="a modest default",
-    patience=20,
     patience_note="skrb's choice; braai's own schedule is not published with d6_m7",
     image_text="H, W, 3",
 )
