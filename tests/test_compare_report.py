@@ -128,3 +128,9 @@ def test_write_csv_keeps_full_precision_and_leaves_the_table_alone(tmp_path):
     path = write_csv(table, tmp_path / "m.csv")
     assert Table.read(path, format="ascii.csv")["mdr"][0] == pytest.approx(0.0123456789)
     assert table["mdr"].format == "{:.1%}"
+
+
+def test_preformatted_text_is_kept_verbatim_and_escaped():
+    doc = Document("t").preformatted("a  <b>\n  c")
+    assert "```\na  <b>\n  c\n```" in doc.to_markdown()
+    assert "a  &lt;b&gt;\n  c" in doc.to_html() and "<pre>" in doc.to_html()

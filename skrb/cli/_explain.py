@@ -88,13 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from skrb.explain._gradients import saliency_and_p_real
     from skrb.report import example_indices, write_csv
 
-    if args.model_file is not None and args.model is not None:
-        raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
     if args.n_examples < 1:
         raise CLIError(f"--n-examples must be at least 1; got {args.n_examples}.")
-    estimator = load_model(
-        model_file=args.model_file, checkpoint=args.checkpoint, model=args.model or ""
-    )
+    estimator = load_model(model_file=args.model_file, checkpoint=args.checkpoint, model=args.model)
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,10 @@ def save_model(estimator: Any, path: str | Path) -> Path:
 
 
 def load_model(
-    *, model_file: str | Path | None = None, checkpoint: str | Path | None = None, model: str = ""
+    *,
+    model_file: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    model: str | None = None,
 ) -> Any:
     """Load a saved pipeline, or a published checkpoint wrapped in its model's pipeline.
 
@@ -116,8 +119,8 @@ def load_model(
         A ``.joblib`` file written by ``skrb train``.
     checkpoint : str or Path, optional
         A published Keras checkpoint (the authors' HDF5 or braai's), used with ``model``.
-    model : {"dia", "nodia", "braai"}
-        The architecture of ``checkpoint``.
+    model : {"dia", "nodia", "braai"}, optional
+        The architecture of ``checkpoint`` (not for ``model_file``: a saved pipeline knows it).
 
     Returns
     -------
@@ -126,11 +129,14 @@ def load_model(
     Raises
     ------
     CLIError
-        If neither or both sources are given, the file is missing or cannot be read.
+        If neither or both sources are given, ``model`` is given with ``model_file`` or
+        missing for ``checkpoint``, or the file is missing or cannot be read.
     """
     if (model_file is None) == (checkpoint is None):
         raise CLIError("give either --model-file FILE or --checkpoint PATH --model NAME.")
     if model_file is not None:
+        if model is not None:
+            raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
         import joblib
 
         path = Path(model_file)

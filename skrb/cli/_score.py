@@ -165,11 +165,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.output
     if out != "-" and Path(out).suffix not in (".csv", ".ecsv"):
         raise CLIError(f"--output must end in .csv or .ecsv (or be '-'); got {out!r}.")
-    if args.model_file is not None and args.model is not None:
-        raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
-    estimator = load_model(
-        model_file=args.model_file, checkpoint=args.checkpoint, model=args.model or ""
-    )
+    estimator = load_model(model_file=args.model_file, checkpoint=args.checkpoint, model=args.model)
     X, table = _read_inputs(args.inputs)
     if len(X) == 0:
         raise CLIError("the inputs hold no stamp sets.")

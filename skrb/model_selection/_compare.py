@@ -82,6 +82,12 @@ def _history(estimator: Any) -> dict[str, list[float]] | None:
     return {str(k): [float(v) for v in values] for k, values in dict(history).items()}
 
 
+def _mean_std(mean: float, std: float, digits: int = 3) -> str:
+    """``"mean ± std"``, or the mean alone where the spread is undefined (one fold)."""
+    text = f"{mean:.{digits}f}"
+    return text if np.isnan(std) else f"{text} ± {std:.{digits}f}"
+
+
 def _p_real(estimator: Any, X: Any) -> np.ndarray:
     classes = list(getattr(estimator, "classes_", [0, 1]))
     if 1 not in classes:
@@ -419,9 +425,7 @@ class ComparisonResult:
         for row in summary:
             cells = [str(row["model"])]
             for metric in self.metric_names:
-                mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
-                cell = f"{mean:.{digits}f}"
-                cells.append(cell if np.isnan(std) else f"{cell} ± {std:.{digits}f}")
+                cells.append(_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"], digits))
             rows.append(cells)
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from skrb.model_selection import ComparisonResult
-from skrb.model_selection._compare import _jsonable
+from skrb.model_selection._compare import _jsonable, _mean_std
 from skrb.report._document import Document
 from skrb.report._figures import (
     _history_keys,
@@ -40,11 +40,6 @@ def _save(fig: Any, directory: Path, name: str) -> str:
     return relative
 
 
-def _fmt(mean: float, std: float, digits: int = 3) -> str:
-    text = f"{mean:.{digits}f}"
-    return text if np.isnan(std) else f"{text} ± {std:.{digits}f}"
-
-
 def _metrics_section(doc: Document, result: ComparisonResult) -> None:
     summary = result.summary()
     metrics = result.metric_names
@@ -61,7 +56,7 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
         "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %."
     )
     rows = [
-        [row["model"], *(_fmt(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
+        [row["model"], *(_mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
         for row in summary
     ]
     doc.table(["model", *metrics], rows)
