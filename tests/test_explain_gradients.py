@@ -228,6 +228,8 @@ def test_shap_values_gradient_and_deep(stamps):
         shap_values(clf, images, method="kernel")
     with pytest.raises(ValueError, match="n_background"):
         shap_values(clf, images, n_background=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        shap_values(clf, images, batch_size=0)
 
 
 def test_model_randomization_check(stamps):

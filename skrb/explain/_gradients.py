@@ -93,10 +93,10 @@ def _class_index(target: Any, classes: np.ndarray, n_samples: int) -> np.ndarray
     return np.array([lookup[v] for v in labels.tolist()], dtype=np.int32)
 
 
-def _check_batch_size(batch_size: Any) -> int:
-    if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    return int(batch_size)
+def _check_positive_int(value: Any, name: str) -> int:
+    if not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
 
 
 def _batches(n: int, batch_size: int, verbose: int, desc: str) -> Iterator[slice]:
@@ -227,7 +227,7 @@ def saliency_and_p_real(
     classes = list(resolved.classes)
     if 1 not in classes:
         raise ValueError(f"The fitted estimator's classes_ {classes} lack the real class 1.")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _check_positive_int(batch_size, "batch_size")
     fn = _gradient_fn(resolved.model)
     images = resolved.images
     out = np.empty_like(images)
@@ -302,12 +302,11 @@ def smoothgrad(
     >>> smoothgrad(pipe, X[:2], n_samples=4, random_state=0).shape
     (2, 3, 51, 51)
     """
-    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    _check_positive_int(n_samples, "n_samples")
     if not isinstance(noise_level, numbers.Real) or not noise_level >= 0:
         raise ValueError(f"noise_level must be a non-negative number; got {noise_level!r}.")
     resolved, index = _prepare(estimator, X, target)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _check_positive_int(batch_size, "batch_size")
     rng = check_random_state(random_state)
     fn = _gradient_fn(resolved.model)
     images = resolved.images
@@ -409,10 +408,9 @@ def integrated_gradients(
     >>> integrated_gradients(pipe, X[:2], n_steps=8).shape
     (2, 3, 51, 51)
     """
-    if not isinstance(n_steps, numbers.Integral) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer; got {n_steps!r}.")
+    _check_positive_int(n_steps, "n_steps")
     resolved, index = _prepare(estimator, X, target)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _check_positive_int(batch_size, "batch_size")
     base = _baseline_images(baseline, resolved)
     fn = _gradient_fn(resolved.model)
     images = resolved.images

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skrb.explain._gradients import _class_index, _predicted_index
+from skrb.explain._gradients import _check_positive_int, _class_index, _predicted_index
 from skrb.explain._target import resolve_target
 
 __all__ = ["shap_values"]
@@ -20,8 +19,7 @@ _METHODS = ("gradient", "deep")
 def _background(X_len: int, background: Any, n_background: int, rng: Any) -> Any:
     if background is not None:
         return background
-    if not isinstance(n_background, numbers.Integral) or n_background < 1:
-        raise ValueError(f"n_background must be a positive integer; got {n_background!r}.")
+    _check_positive_int(n_background, "n_background")
     return rng.choice(X_len, size=min(n_background, X_len), replace=False)
 
 
@@ -99,8 +97,8 @@ def shap_values(
 
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
-    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    _check_positive_int(n_samples, "n_samples")
+    batch_size = _check_positive_int(batch_size, "batch_size")
     resolved = resolve_target(estimator, X)
     images = resolved.images
     rng = check_random_state(random_state)

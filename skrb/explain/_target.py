@@ -128,7 +128,6 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
             f"StampStacker step before the classifier; found {len(stackers)}."
         )
     stacker = stackers[0]
-    stamps = check_stamp_sets(X, allow_nan=True)
     image_shape = _image_shape(classifier.model_)
 
     def to_input(Z: Any) -> np.ndarray:
@@ -142,7 +141,7 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
 
     return ExplainTarget(
         model=classifier.model_,
-        images=to_input(stamps),
+        images=to_input(X),
         classes=np.asarray(classifier.classes_),
         to_input=to_input,
         to_output=to_output,
