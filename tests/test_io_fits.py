@@ -191,6 +191,8 @@ def test_read_fits_stamps_bad_input(triplets, tmp_path):
     corrupt.write_bytes(b"SIMPLE  = garbage" * 100)
     with pytest.raises(ReadError, match=r"corrupt\.fits.*not a readable FITS"):
         read_fits_stamps(triplets["srch"][0], corrupt, triplets["diff"][0])
+    with pytest.raises(ReadError, match=r"None of the 1 stamp set\(s\) could be read.*corrupt"):
+        read_fits_stamps(triplets["srch"][0], corrupt, triplets["diff"][0], on_error="skip")
     with pytest.raises(ValueError, match="on_error"):
         read_fits_stamps(triplets["srch"], triplets["temp"], triplets["diff"], on_error="ignore")
 

@@ -13,7 +13,7 @@ from astropy.table import Table
 from sklearn.utils import Bunch, check_random_state
 
 from skrb._panels import PANELS
-from skrb.io._errors import ReadError, ReadWarning, check_on_error, report_errors
+from skrb.io._errors import _LISTED, ReadError, ReadWarning, check_on_error, report_errors
 from skrb.io._triplets import IMAGE_FORMATS, read_stamp_sets
 
 __all__ = ["load_autoscan"]
@@ -24,7 +24,6 @@ _PATTERNS = {
     "fits": re.compile(r"^(srch|temp|diff)(\d+)\.(?:fits|fit|fits\.gz)$", re.IGNORECASE),
     "gif": re.compile(r"^(srch|temp|diff)(\d+)\.gif$", re.IGNORECASE),
 }
-_LISTED = 5
 
 DESCR = """DES autoScan real/bogus stamps (Goldstein et al. 2015, AJ 150, 82).
 
@@ -274,15 +273,13 @@ def load_autoscan(
         progress=progress,
         desc="Reading autoScan stamps",
     )
-    if not index.size:
-        raise ReadError(f"None of the {len(triplets)} stamp set(s) could be read: {errors[0][2]}")
     usable, target = usable[index], target[index]
-    meta = table[[rows[i] for i in usable.tolist()]]
-    for panel, files in zip(PANELS, zip(*(triplets[i] for i in index), strict=True), strict=True):
-        meta[panel] = np.array(files, dtype=str)
     if return_X_y:
         report_errors(errors, on_error, what="stamp sets")
         return data, target
+    meta = table[[rows[i] for i in usable.tolist()]]
+    for panel, files in zip(PANELS, zip(*(triplets[i] for i in index), strict=True), strict=True):
+        meta[panel] = np.array(files, dtype=str)
     return Bunch(
         data=data,
         target=target,

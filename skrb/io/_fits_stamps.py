@@ -10,7 +10,7 @@ from astropy.table import Table
 from sklearn.utils import Bunch
 
 from skrb._panels import PANELS
-from skrb.io._errors import ReadError, check_on_error, report_errors
+from skrb.io._errors import check_on_error, report_errors
 from skrb.io._triplets import read_stamp_sets
 
 __all__ = ["read_fits_stamps"]
@@ -109,8 +109,6 @@ def read_fits_stamps(
     data, index, errors = read_stamp_sets(
         triplets, fmt="fits", hdu=hdu, on_error=on_error, n_jobs=n_jobs, progress=progress
     )
-    if not len(index):
-        raise ReadError(f"None of the {len(triplets)} stamp set(s) could be read: {errors[0][2]}")
     meta = Table(
         [index, *(np.array(paths, dtype=str)[index] for paths in lists)],
         names=("index", *PANELS),

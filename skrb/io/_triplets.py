@@ -85,7 +85,8 @@ def read_stamp_sets(
     Raises
     ------
     ReadError
-        With ``on_error="raise"``, for the first unreadable triplet.
+        With ``on_error="raise"``, for the first unreadable triplet; otherwise when none could
+        be read.
     ValueError
         If the stamp sets read differ in shape (they cannot be stacked); names two of them.
     """
@@ -105,6 +106,10 @@ def read_stamp_sets(
     stamps = [stamp for chunk in chunks for stamp in chunk["stamps"]]
     errors = [error for chunk in chunks for error in chunk["errors"]]
     if not stamps:
+        if errors:
+            raise ReadError(
+                f"None of the {len(triplets)} stamp set(s) could be read: {errors[0][2]}"
+            )
         return np.empty((0, 3, 0, 0), dtype=np.float32), index, errors
     first = stamps[0].shape
     for position, stamp in enumerate(stamps):
