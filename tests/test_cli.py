@@ -81,6 +81,7 @@ def _one_line_error(capsys, argv, match):
         (["train", "--model", "dia", "-o", "model.pkl"], ".joblib"),
         (["simulate", "-o", "stamps.txt"], ".npz"),
         (["compare", "--epochs", "0", "--stamps", "nowhere.npz"], "--epochs must be at least 1"),
+        (["compare", "--n-samples", "1"], "--n-samples must be at least 2"),
     ],
 )
 def test_bad_paths_and_options_end_with_one_line(capsys, tmp_path, monkeypatch, argv, match):

@@ -239,8 +239,6 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def _subsample(data: Dataset, n: int | None, random_state: int | None) -> Dataset:
     if n is None or n >= len(data.X):
         return data
-    if n < 2:
-        raise CLIError(f"--n-samples must be at least 2; got {n}.")
     rng = np.random.default_rng(random_state)
     if data.y is None:
         idx = np.sort(rng.choice(len(data.X), n, replace=False))
@@ -317,6 +315,8 @@ def load_dataset(
     (6, 3, 51, 51)
     """
     seed = getattr(args, "random_state", None)
+    if args.n_samples is not None and args.n_samples < 2:
+        raise CLIError(f"--n-samples must be at least 2; got {args.n_samples}.")
     if args.label is not None and args.alerts is None:
         raise CLIError("--label only applies to --alerts.")
     if args.alerts is not None:
@@ -331,8 +331,6 @@ def load_dataset(
         data = Dataset(X, y, None, f"{len(X)} stamp sets from {args.stamps}")
         return _subsample(data, args.n_samples, seed)
     n = default_n_samples if args.n_samples is None else args.n_samples
-    if n < 2:
-        raise CLIError(f"--n-samples must be at least 2; got {n}.")
     if args.autoscan is not None:
         from skrb.datasets import load_autoscan
 
