@@ -68,16 +68,17 @@ def rates(n, wall, cpu):
 def bench(cls, name, X, y, X_test, y_test, args):
     params = dict(epochs=args.epochs, verbose=0, batch_size=args.batch_size, random_state=0)
     clf = cls(**params)
-    arch = {"dia": "dia", "nodia": "nodia"}[cls.layout]
 
     def fit_skrb():
         return clf.fit(X, y)
 
     def fit_keras():
         keras.utils.set_random_seed(0)
-        model = build_stamp_cnn(X.shape[1:], **ARCHITECTURES[arch])
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=0.01),
+        model = build_stamp_cnn(X.shape[1:], **ARCHITECTURES[cls.layout])
+        model.compile(  # the classifier's optimiser (the paper's SGD) and learning rate
+            optimizer=keras.optimizers.get(
+                {"class_name": clf.optimizer, "config": {"learning_rate": clf.learning_rate}}
+            ),
             loss="sparse_categorical_crossentropy",
         )
         model.fit(

@@ -18,6 +18,7 @@ default, the explainers' default (with oneDNN on 2 cores: saliency 12 % faster t
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import time
@@ -50,8 +51,9 @@ FILES = {"dia": "model_checkpoint_AAD_3s3DH.h5", "nodia": "model_checkpoint_CCC_
 CLASSES = {"dia": DIAClassifier, "nodia": NoDIAClassifier}
 
 
+@functools.cache
 def classifier(model: str):
-    """The authors' checkpoint, or the same network with random weights."""
+    """The authors' checkpoint, or the same network with random weights (read once)."""
     path = CHECKPOINTS / "acero_cuellar_2023" / FILES[model]
     if path.exists():
         return load_checkpoint(path, model), "authors' checkpoint"
