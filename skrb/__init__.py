@@ -34,7 +34,7 @@ _SUBMODULES = {
     "utils",
     "cli",
 }
-_PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline"}
+_PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline", "make_pipeline"}
 
 __all__ = ["PANELS", "__version__", *sorted(_PIPELINES), *sorted(_SUBMODULES)]
 

@@ -3,7 +3,8 @@
 Each pipeline has the steps ``"scaler"`` (:class:`~skrb.preprocessing.StampScaler`),
 ``"stacker"`` (:class:`~skrb.preprocessing.StampStacker`) and ``"classifier"``, so that
 parameters are reachable as ``classifier__epochs``, ``scaler__nan_policy``, ... in
-:class:`~sklearn.model_selection.GridSearchCV`.
+:class:`~sklearn.model_selection.GridSearchCV`. The steps of each model come from its entry in
+the model registry (:func:`skrb.models.get_model_spec`); :func:`make_pipeline` makes any of them.
 """
 
 from __future__ import annotations
@@ -13,32 +14,57 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from skrb.preprocessing import StampScaler, StampStacker
+from skrb.preprocessing import StampStacker
 
-__all__ = ["make_braai_pipeline", "make_dia_pipeline", "make_nodia_pipeline"]
+__all__ = ["make_braai_pipeline", "make_dia_pipeline", "make_nodia_pipeline", "make_pipeline"]
 
 
-def _make_pipeline(
-    model: str,
-    scaler: StampScaler,
-    checkpoint: str | os.PathLike[str] | None,
-    kw: dict[str, Any],
+def make_pipeline(
+    model: str, checkpoint: str | os.PathLike[str] | None = None, **kw: Any
 ) -> Pipeline:
+    """Make the pipeline of any registered model: its scaler, its stacker and its classifier.
+
+    ``make_dia_pipeline(...)`` is ``make_pipeline("dia", ...)``, and so on for every model of
+    :func:`skrb.models.model_names`; the steps come from the model's
+    :class:`~skrb.models.ModelSpec`.
+
+    Parameters
+    ----------
+    model : str
+        A key of :func:`skrb.models.model_names` (``"dia"``, ``"nodia"``, ``"braai"``, ...).
+    checkpoint : str or path-like, optional
+        A published checkpoint of the model: the classifier then comes from
+        :func:`~skrb.models.load_checkpoint` and the pipeline predicts without ``fit``.
+    **kw : dict
+        Parameters of the classifier.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``"scaler"``, ``"stacker"``, ``"classifier"``, on stamp sets ``(n, 3, H, W)``.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a registered model.
+
+    Examples
+    --------
+    >>> from skrb.pipeline import make_pipeline
+    >>> make_pipeline("nodia", verbose=0).named_steps["classifier"].layout
+    'nodia'
+    """
     from skrb import models  # TensorFlow is imported only when a pipeline is made
 
-    classes = {
-        "dia": models.DIAClassifier,
-        "nodia": models.NoDIAClassifier,
-        "braai": models.BraaiClassifier,
-    }
+    spec = models.get_model_spec(model)
     if checkpoint is not None:
         classifier = models.load_checkpoint(checkpoint, model, **kw)
     else:
-        classifier = classes[model](**kw)
+        classifier = spec.classifier(**kw)
     return Pipeline(
         [
-            ("scaler", scaler),
-            ("stacker", StampStacker(layout=classifier.layout)),
+            ("scaler", spec.scaler()),
+            ("stacker", StampStacker(layout=spec.layout)),
             ("classifier", classifier),
         ]
     )
@@ -82,7 +108,7 @@ def make_dia_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: An
     >>> pipe.get_params()["classifier__epochs"]
     5
     """
-    return _make_pipeline("dia", StampScaler("acero2023"), checkpoint, kw)
+    return make_pipeline("dia", checkpoint, **kw)
 
 
 def make_nodia_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: Any) -> Pipeline:
@@ -115,7 +141,7 @@ def make_nodia_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: 
     >>> make_nodia_pipeline(verbose=0).named_steps["stacker"].layout
     'nodia'
     """
-    return _make_pipeline("nodia", StampScaler("acero2023"), checkpoint, kw)
+    return make_pipeline("nodia", checkpoint, **kw)
 
 
 def make_braai_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: Any) -> Pipeline:
@@ -146,5 +172,4 @@ def make_braai_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: 
     >>> make_braai_pipeline(verbose=0).named_steps["scaler"].method
     'l2_rows'
     """
-    scaler = StampScaler("l2_rows", nan_policy="fill", fill_value=0.0)
-    return _make_pipeline("braai", scaler, checkpoint, kw)
+    return make_pipeline("braai", checkpoint, **kw)

@@ -118,7 +118,7 @@ def test_braai_pipeline_reproduces_the_alerts_drb(checkpoint_dir, kowalski_alert
 
 def test_checkpoint_errors(checkpoint_dir, tmp_path):
     dia = checkpoint_dir.joinpath(*DIA_FILE)
-    with pytest.raises(ValueError, match="model must be one of"):
+    with pytest.raises(ValueError, match="Unknown model"):
         load_checkpoint(dia, "vgg")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.h5", "dia")

@@ -8,25 +8,36 @@ in one file, loaded back with :func:`joblib.load` or ``skrb score --model-file``
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
 from skrb.cli._errors import CLIError
 from skrb.cli._protocols import Protocol
+from skrb.models import get_model_spec, model_names
 
-__all__ = ["DISPLAY_NAMES", "MODELS", "build_pipeline", "load_model", "save_model"]
+__all__ = [
+    "CHECKPOINT_MODELS",
+    "DISPLAY_NAMES",
+    "MODELS",
+    "build_pipeline",
+    "load_model",
+    "save_model",
+]
 
-#: Model keys of the command line, with the names shown in tables and reports.
-DISPLAY_NAMES = {"dia": "DIA", "nodia": "noDIA", "braai": "braai"}
-MODELS = tuple(DISPLAY_NAMES)
+#: Model keys of the command line (the model registry's), with the names shown in tables.
+MODELS = model_names()
+DISPLAY_NAMES = {name: get_model_spec(name).display_name for name in MODELS}
+#: The models with a published checkpoint (``--checkpoint PATH --model NAME``).
+CHECKPOINT_MODELS = tuple(name for name in MODELS if get_model_spec(name).checkpoint is not None)
 
 
 def _factory(model: str) -> Any:
-    import skrb
+    from skrb.pipeline import make_pipeline
 
     if model not in DISPLAY_NAMES:
         raise CLIError(f"unknown model {model!r}; choose from {', '.join(MODELS)}.")
-    return getattr(skrb, f"make_{model}_pipeline")
+    return functools.partial(make_pipeline, model)
 
 
 def build_pipeline(
@@ -153,5 +164,7 @@ def load_model(
     if not path.exists():
         raise CLIError(f"no such checkpoint: {path}")
     if not model:
-        raise CLIError("--checkpoint needs --model (dia, nodia or braai) to know its architecture.")
+        raise CLIError(
+            f"--checkpoint needs --model ({', '.join(CHECKPOINT_MODELS)}) to know its architecture."
+        )
     return _factory(model)(checkpoint=path)

@@ -11,7 +11,7 @@ import numpy as np
 
 from skrb.cli._data import check_paths, read_stamp_file
 from skrb.cli._errors import CLIError
-from skrb.cli._models import MODELS, load_model
+from skrb.cli._models import CHECKPOINT_MODELS, load_model
 from skrb.cli._options import add_command, probability
 
 if TYPE_CHECKING:
@@ -63,7 +63,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="a published Keras checkpoint (the authors' .h5, braai's folder/weights)",
     )
     group.add_argument(
-        "--model", choices=MODELS, help="architecture of --checkpoint (dia, nodia or braai)"
+        "--model",
+        choices=CHECKPOINT_MODELS,
+        help=f"architecture of --checkpoint ({', '.join(CHECKPOINT_MODELS)})",
     )
 
 

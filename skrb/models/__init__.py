@@ -1,27 +1,46 @@
-"""The CNN real/bogus classifiers (scikit-learn classifiers through SciKeras).
+"""The real/bogus classifiers (scikit-learn classifiers through SciKeras) and their registry.
 
 - :class:`DIAClassifier` and :class:`NoDIAClassifier`: the two CNNs of Acero-Cuellar et al.
   (2023), on ``StampStacker("dia")`` and ``StampStacker("nodia")`` images;
 - :class:`BraaiClassifier`: braai's VGG6 (Duev et al. 2019) on ``StampStacker("channels")``;
-- :func:`load_checkpoint`: the published trained networks as fitted classifiers.
+- :func:`load_checkpoint`: the published trained networks as fitted classifiers;
+- :func:`model_names`, :func:`get_model_spec`: the registry of skrb's models (:class:`ModelSpec`),
+  from which the pipelines, the checkpoint loader and the command line are derived.
 
 Every fitted classifier's ``model_`` maps float32 images to ``(n, 2)`` class probabilities in
 ``classes_`` order (column 1 = P(real)).
+
+Names are imported on first use: the registry is available without loading TensorFlow.
 """
 
-from skrb.models._architectures import ARCHITECTURES, build_stamp_cnn
-from skrb.models._base import StampCNNClassifier
-from skrb.models._checkpoint import load_checkpoint
-from skrb.models._classifiers import BraaiClassifier, DIAClassifier, NoDIAClassifier
-from skrb.models._layers import SigmoidToTwoClass
+from __future__ import annotations
 
-__all__ = [
-    "ARCHITECTURES",
-    "BraaiClassifier",
-    "DIAClassifier",
-    "NoDIAClassifier",
-    "SigmoidToTwoClass",
-    "StampCNNClassifier",
-    "build_stamp_cnn",
-    "load_checkpoint",
-]
+import importlib
+from typing import Any
+
+_NAMES = {
+    "ARCHITECTURES": "skrb.models._architectures",
+    "build_stamp_cnn": "skrb.models._architectures",
+    "StampCNNClassifier": "skrb.models._base",
+    "load_checkpoint": "skrb.models._checkpoint",
+    "BraaiClassifier": "skrb.models._classifiers",
+    "DIAClassifier": "skrb.models._classifiers",
+    "NoDIAClassifier": "skrb.models._classifiers",
+    "SigmoidToTwoClass": "skrb.models._layers",
+    "CheckpointFormat": "skrb.models._registry",
+    "ModelSpec": "skrb.models._registry",
+    "get_model_spec": "skrb.models._registry",
+    "model_names": "skrb.models._registry",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'skrb.models' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -35,12 +35,11 @@ from tensorflow.python.framework import config as tf_config
 from skrb.models._architectures import build_stamp_cnn
 from skrb.models._inference import predict_batches
 from skrb.models._receptive_field import attach_training_model, training_model
+from skrb.models._registry import input_shape_text
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier"]
-
-_EXPECTED_SHAPES = {"dia": "(n, H, 3W, 1)", "nodia": "(n, H, 2W, 1)", "channels": "(n, H, W, 3)"}
 
 
 class StampCNNClassifier(KerasClassifier):
@@ -204,7 +203,7 @@ class StampCNNClassifier(KerasClassifier):
         return self._stacker().image_shape((h, stamp_w))
 
     def _expected_shape_text(self) -> str:
-        return _EXPECTED_SHAPES.get(self.layout, "(n, H, W', C)")
+        return input_shape_text(type(self))
 
     def _validate_images(self, X: Any, *, reset: bool) -> np.ndarray:
         """Check images and return them as a float32 4-D array (no copy when already one)."""

@@ -15,19 +15,9 @@ import h5py
 import numpy as np
 
 from skrb.models._base import StampCNNClassifier
-from skrb.models._classifiers import BraaiClassifier, DIAClassifier, NoDIAClassifier
+from skrb.models._registry import get_model_spec, model_names
 
 __all__ = ["load_checkpoint"]
-
-_CLASSES: dict[str, type[StampCNNClassifier]] = {
-    "dia": DIAClassifier,
-    "nodia": NoDIAClassifier,
-    "braai": BraaiClassifier,
-}
-
-# Output column of each skrb class (0 = bogus, 1 = real) in the checkpoint's own softmax: the
-# authors' networks put P(real) in column 0. braai's sigmoid already is P(real).
-_OUTPUT_ORDER: dict[str, list[int] | None] = {"dia": [1, 0], "nodia": [1, 0], "braai": None}
 
 
 def _weights_file(path: Path) -> Path:
@@ -100,7 +90,8 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
         2023), or braai's ``d6_m7.weights.h5`` (its ``d6_m7.architecture.json`` next to it
         gives the input shape), or a folder holding exactly one of them.
     model : {"dia", "nodia", "braai"}
-        Which network the file holds.
+        Which network the file holds (a model of :func:`~skrb.models.model_names` with a
+        published checkpoint format).
     **params : dict
         Parameters of the classifier (e.g. ``predict_batch_size``, or training settings for
         a later ``warm_start`` fit); the architecture must stay the published one.
@@ -116,8 +107,9 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
     Raises
     ------
     ValueError
-        On an unknown ``model``, a file that is not a readable Keras HDF5 checkpoint, or
-        weights that do not fit the chosen network (e.g. a noDIA file loaded as ``"dia"``).
+        On an unknown ``model`` or one without a published checkpoint, a file that is not a
+        readable Keras HDF5 checkpoint, or weights that do not fit the chosen network (e.g. a
+        noDIA file loaded as ``"dia"``).
     FileNotFoundError
         If ``path`` does not exist.
 
@@ -134,13 +126,19 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
     ...
     FileNotFoundError: Checkpoint missing.h5 does not exist.
     """
-    if model not in _CLASSES:
-        raise ValueError(f"model must be one of {sorted(_CLASSES)}; got {model!r}.")
+    spec = get_model_spec(model)
+    if spec.checkpoint is None:
+        with_checkpoints = [n for n in model_names() if get_model_spec(n).checkpoint]
+        raise ValueError(
+            f"Model {model!r} has no published Keras HDF5 checkpoint; load_checkpoint reads "
+            f"those of {', '.join(map(repr, with_checkpoints))}."
+        )
     path = _weights_file(Path(path))
     layers, image_shape = _read_layers(path)
-    clf = _CLASSES[model](**params)
+    clf = spec.classifier(**params)
     if image_shape is None:
-        image_shape = _default_image_shape(clf, model)
+        stamp = spec.checkpoint.stamp_size
+        image_shape = clf._stacker().image_shape((stamp, stamp))
     if clf._stamp_image_shape(*image_shape) != image_shape:
         raise ValueError(
             f"{path.name} holds a network for images of shape {image_shape}, which are not "
@@ -159,15 +157,10 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
         )
     for layer, (_, arrays) in zip(targets, layers, strict=True):
         layer.set_weights(arrays)
-    order = _OUTPUT_ORDER[model]
+    order = spec.checkpoint.output_order
     if order is not None:
+        order = list(order)
         kernel, bias = targets[-1].get_weights()
         targets[-1].set_weights([kernel[:, order], bias[order]])
     clf.checkpoint_path_ = str(path)
     return clf
-
-
-def _default_image_shape(clf: StampCNNClassifier, model: str) -> tuple[int, int, int]:
-    """Image shape of the published network when the file does not record it."""
-    stamp = 63 if model == "braai" else 51
-    return clf._stacker().image_shape((stamp, stamp))

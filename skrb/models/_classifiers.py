@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skrb.models._architectures import ARCHITECTURES
 from skrb.models._base import StampCNNClassifier
+from skrb.models._registry import get_model_spec
 
 __all__ = ["BraaiClassifier", "DIAClassifier", "NoDIAClassifier"]
 
@@ -123,6 +125,10 @@ def _document(**notes: Any) -> Any:
     return decorate
 
 
+# The architecture defaults of each classifier are its published network's, held once in
+# ARCHITECTURES (build_stamp_cnn's keyword arguments; "output" is the class's ``_output``).
+_DIA, _NODIA, _BRAAI = ARCHITECTURES["dia"], ARCHITECTURES["nodia"], ARCHITECTURES["braai"]
+
 _PAPER_EPOCHS = "the authors trained up to 500 with early stopping; 50 is a modest default"
 
 
@@ -164,18 +170,18 @@ class DIAClassifier(StampCNNClassifier):
     True
     """
 
-    layout: ClassVar[str] = "dia"
+    layout: ClassVar[str] = get_model_spec("dia").layout
 
     def __init__(
         self,
         *,
-        filters: tuple[int, ...] = (16, 32, 64),
-        kernel_size: int | tuple[int, ...] = 5,
-        pool_size: int | tuple[int, ...] = 2,
-        dropout: float | tuple[float, ...] = 0.4,
-        convs_per_block: int = 1,
-        dense_units: int = 32,
-        dense_dropout: float = 0.0,
+        filters: tuple[int, ...] = _DIA["filters"],
+        kernel_size: int | tuple[int, ...] = _DIA["kernel_size"],
+        pool_size: int | tuple[int, ...] = _DIA["pool_size"],
+        dropout: float | tuple[float, ...] = _DIA["dropout"],
+        convs_per_block: int = _DIA["convs_per_block"],
+        dense_units: int = _DIA["dense_units"],
+        dense_dropout: float = _DIA["dense_dropout"],
         optimizer: Any = "sgd",
         learning_rate: float | None = 0.01,
         loss: Any = "sparse_categorical_crossentropy",
@@ -234,18 +240,18 @@ class NoDIAClassifier(StampCNNClassifier):
     (8,)
     """
 
-    layout: ClassVar[str] = "nodia"
+    layout: ClassVar[str] = get_model_spec("nodia").layout
 
     def __init__(
         self,
         *,
-        filters: tuple[int, ...] = (1, 16, 32),
-        kernel_size: int | tuple[int, ...] = (7, 3, 3),
-        pool_size: int | tuple[int, ...] = 2,
-        dropout: float | tuple[float, ...] = (0.0, 0.4, 0.4),
-        convs_per_block: int = 1,
-        dense_units: int = 32,
-        dense_dropout: float = 0.0,
+        filters: tuple[int, ...] = _NODIA["filters"],
+        kernel_size: int | tuple[int, ...] = _NODIA["kernel_size"],
+        pool_size: int | tuple[int, ...] = _NODIA["pool_size"],
+        dropout: float | tuple[float, ...] = _NODIA["dropout"],
+        convs_per_block: int = _NODIA["convs_per_block"],
+        dense_units: int = _NODIA["dense_units"],
+        dense_dropout: float = _NODIA["dense_dropout"],
         optimizer: Any = "sgd",
         learning_rate: float | None = 0.01,
         loss: Any = "sparse_categorical_crossentropy",
@@ -305,19 +311,19 @@ class BraaiClassifier(StampCNNClassifier):
     array([1., 1., 1., 1., 1., 1., 1., 1.], dtype=float32)
     """
 
-    layout: ClassVar[str] = "channels"
-    _output: ClassVar[str] = "sigmoid"
+    layout: ClassVar[str] = get_model_spec("braai").layout
+    _output: ClassVar[str] = _BRAAI["output"]
 
     def __init__(
         self,
         *,
-        filters: tuple[int, ...] = (16, 32),
-        kernel_size: int | tuple[int, ...] = 3,
-        pool_size: int | tuple[int, ...] = (2, 4),
-        dropout: float | tuple[float, ...] = 0.25,
-        convs_per_block: int = 2,
-        dense_units: int = 256,
-        dense_dropout: float = 0.5,
+        filters: tuple[int, ...] = _BRAAI["filters"],
+        kernel_size: int | tuple[int, ...] = _BRAAI["kernel_size"],
+        pool_size: int | tuple[int, ...] = _BRAAI["pool_size"],
+        dropout: float | tuple[float, ...] = _BRAAI["dropout"],
+        convs_per_block: int = _BRAAI["convs_per_block"],
+        dense_units: int = _BRAAI["dense_units"],
+        dense_dropout: float = _BRAAI["dense_dropout"],
         optimizer: Any = "adam",
         learning_rate: float | None = 0.0003,
         loss: Any = "sparse_categorical_crossentropy",
