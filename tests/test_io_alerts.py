@@ -59,6 +59,7 @@ def test_reads_every_real_alert(alerts, alert_files):
     assert alerts.data.shape == (534, 3, 63, 63)
     assert alerts.data.dtype == np.float32
     assert len(alerts.errors) == 0
+    assert (alerts.meta["status"] == "ok").all() and (alerts.meta["n_nonfinite"] == 0).all()
     assert list(alerts.meta.colnames[: len(ALERT_COLUMNS)]) == list(ALERT_COLUMNS)
     assert sorted(set(alerts.meta["file"])) == sorted(map(str, alert_files))
     assert (alerts.meta["record"] == 0).all()
@@ -204,7 +205,9 @@ def test_broker_reserialisation_topLevelRecord(tmp_path, kowalski_alert_dir):
     records[1]["cutoutTemplate"] = None  # brokers may drop a cutout
     records[2]["candidate"] = {**records[2]["candidate"], "drb": None}
     path = _write(tmp_path / "fink.avro", schema, records, "snappy")
-    bundle = read_alerts(path)
+    with pytest.warns(ReadWarning, match=r"fink\.avro \(record 1\): candid \d+: missing template"):
+        bundle = read_alerts(path)
+    assert list(bundle.meta["status"]) == ["ok", "missing template cutout", "ok"]
     single = read_alerts(files)
     assert bundle.data.shape == (3, 3, 63, 63)
     np.testing.assert_array_equal(bundle.data[0], single.data[0])
@@ -325,9 +328,20 @@ def test_undecodable_cutout_skips_only_that_alert(tmp_path, ztf_alert_dir):
     path = _write(
         tmp_path / "bundle.avro", _packet(sorted(ztf_alert_dir.glob("*.avro"))[0])[1], packets
     )
-    with pytest.warns(ReadWarning, match=r"record 1\).*cutoutDifference.*gzip"):
+    with pytest.warns(ReadWarning, match=r"Kept 1 alert.*record 1\): candid \d+: unreadable.*gzip"):
         alerts = read_alerts(path)
-    assert list(alerts.meta["record"]) == [0, 2]
+    assert list(alerts.meta["record"]) == [0, 1, 2]
+    assert list(alerts.meta["status"]) == [
+        "ok",
+        "unreadable difference cutout: corrupt gzip stream (Error -3 while decompressing data: "
+        "unknown compression method)",
+        "ok",
+    ]
+    assert np.isnan(alerts.data[1, 2]).all() and not np.isnan(alerts.data[1, :2]).all()
+    assert tuple(alerts.meta["cutout_shape"][1, 2]) == (0, 0)
+    assert list(alerts.errors["record"]) == [1]
+    with pytest.raises(ReadError, match=r"bundle\.avro \(record 1\): candid \d+: unreadable"):
+        read_alerts(path, on_error="raise")
 
 
 def test_a_schema_without_cutouts_is_reported(tmp_path):

@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from skrb._panels import PANELS
 from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records
-from skrb.io._errors import ReadError, error_message
-from skrb.io._fitsio import decode_fits_image
+from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
+from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._fitsio import SURVEY_MAX_SIDE
 
 __all__ = ["PADS", "read_alert_files"]
 
@@ -20,12 +22,13 @@ PADS = ("ztf", "center")
 # Half the width (x) and height (y) of a ZTF CCD quadrant image (3072 x 3080 pixels): a cutout
 # clipped by the quadrant's edge lost its pixels on the side of the nearer edge.
 _HALF_QUADRANT = {"xpos": 1536.0, "ypos": 1540.0}
+_MAX_SIDE = SURVEY_MAX_SIDE["ztf"]
 
 
 def _pad_start(size: int, target: int, position: float | None, half: float, pad: str) -> int:
     """Where a cutout of ``size`` pixels starts inside the ``target``-pixel stamp, on one axis."""
     missing = target - size
-    if pad == "ztf" and position is not None and np.isfinite(position):
+    if pad == "ztf" and isinstance(position, int | float) and np.isfinite(position):
         return missing if position < half else 0
     return missing // 2
 
@@ -40,25 +43,44 @@ def _place(image: np.ndarray, stamp: np.ndarray, candidate: dict[str, Any], pad:
     stamp[y0 : y0 + ny, x0 : x0 + nx] = image
 
 
+def _stamp_data(cutout: Any) -> Any:
+    """Return the FITS bytes of a ZTF cutout record (``{fileName, stampData}``) or as given."""
+    if isinstance(cutout, dict):
+        return cutout.get("stampData")
+    return cutout
+
+
 def _decode_alert(
     record: dict[str, Any], stamps: np.ndarray, shapes: np.ndarray, pad: str
-) -> dict[str, Any]:
-    """Fill ``stamps`` (3, S, S) and ``shapes`` (3, 2) from one record; return its candidate."""
+) -> tuple[dict[str, Any], str, int]:
+    """Fill ``stamps`` (3, S, S) and ``shapes`` (3, 2) from one record.
+
+    Returns its candidate, its status (``"ok"`` or why it gets no score) and the number of
+    infinite pixels masked.
+    """
     candidate = record.get("candidate")
     if not isinstance(candidate, dict):
         raise ValueError("the alert has no 'candidate' record.")
-    for panel, field in enumerate(CUTOUT_FIELDS):
-        cutout = record.get(field)
-        data = cutout.get("stampData") if isinstance(cutout, dict) else None
-        if data is None:  # absent cutout: the panel stays NaN, shape (0, 0)
+    decoded = decode_cutouts(
+        [_stamp_data(record.get(field)) for field in CUTOUT_FIELDS], max_side=_MAX_SIDE
+    )
+    problems = [] if decoded.status == OK else [decoded.status]
+    for panel, image in enumerate(decoded.images):
+        if image is None:  # missing or unreadable: the panel stays NaN, shape (0, 0)
             continue
         try:
-            image = decode_fits_image(data)
+            _place(image, stamps[panel], candidate, pad)
         except ValueError as exc:
-            raise ValueError(f"{field}: {exc}") from exc
-        _place(image, stamps[panel], candidate, pad)
+            problems.append(f"{PANELS[panel]} {str(exc).rstrip('.')}")
+            continue
         shapes[panel] = image.shape
-    return candidate
+    return candidate, "; ".join(problems) or OK, decoded.n_nonfinite
+
+
+def _alert_name(record: Any) -> str:
+    """``"candid N: "`` for messages about an alert, where its candid is known."""
+    candid = record.get("candid") if isinstance(record, dict) else None
+    return "" if candid is None else f"candid {candid}: "
 
 
 def read_alert_files(
@@ -69,16 +91,27 @@ def read_alert_files(
     columns: Sequence[str],
     on_error: str,
 ) -> dict[str, Any]:
-    """Read a chunk of ``(name, path or bytes)`` Avro sources (runs in worker processes)."""
+    """Read a chunk of ``(name, path or bytes)`` Avro sources (runs in worker processes).
+
+    Alerts whose cutouts are missing or unreadable are kept, with a status saying why, and
+    listed in ``errors`` as well (``n_kept`` counts those entries, and those of alerts with
+    masked infinite pixels); ``on_error="raise"`` raises for them.
+    """
     stamps: list[np.ndarray] = []
     shapes: list[np.ndarray] = []
-    rows: dict[str, list[Any]] = {name: [] for name in (*columns, "file", "record")}
+    rows: dict[str, list[Any]] = {
+        name: [] for name in (*columns, "file", "record", "status", "n_nonfinite")
+    }
     errors: list[tuple[str, int, str]] = []
+    n_kept = 0
 
-    def fail(name: str, index: int, exc: BaseException) -> None:
+    def fail(name: str, index: int, exc: BaseException | str) -> None:
         if on_error == "raise":
-            raise ReadError(error_message(name, index, exc)) from exc
-        errors.append((name, index, f"{type(exc).__name__}: {exc}"))
+            raise ReadError(error_message(name, index, exc)) from (
+                exc if isinstance(exc, BaseException) else None
+            )
+        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
+        errors.append((name, index, reason))
 
     for name, source in sources:
         index = -1
@@ -87,10 +120,18 @@ def read_alert_files(
                 stamp = np.full((3, stamp_size, stamp_size), np.nan, dtype=np.float32)
                 shape = np.zeros((3, 2), dtype=np.int16)
                 try:
-                    candidate = _decode_alert(record, stamp, shape, pad)
+                    candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
                 except (ValueError, TypeError, KeyError) as exc:
-                    fail(name, index, exc)
+                    fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
                     continue
+                if status != OK:
+                    fail(name, index, f"{_alert_name(record)}{status}")
+                    n_kept += 1
+                if n_nonfinite:
+                    errors.append(
+                        (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
+                    )
+                    n_kept += 1
                 stamps.append(stamp)
                 shapes.append(shape)
                 for column in columns:
@@ -98,6 +139,8 @@ def read_alert_files(
                     rows[column].append(candidate.get(column) if value is None else value)
                 rows["file"].append(name)
                 rows["record"].append(index)
+                rows["status"].append(status)
+                rows["n_nonfinite"].append(n_nonfinite)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
@@ -107,4 +150,5 @@ def read_alert_files(
         "shapes": np.stack(shapes) if shapes else np.empty((0, 3, 2), np.int16),
         "rows": rows,
         "errors": errors,
+        "n_kept": n_kept,
     }

@@ -33,7 +33,7 @@ ALERT_COLUMNS = (
 )
 """Metadata columns :func:`read_alerts` always returns (from the alert and its ``candidate``)."""
 
-_OWN_COLUMNS = ("file", "record", "cutout_shape")
+_OWN_COLUMNS = ("file", "record", "status", "n_nonfinite", "cutout_shape")
 """Columns :func:`read_alerts` adds to ``meta`` after the alert fields."""
 
 _ALWAYS_MASKED = ("rb", "drb")
@@ -108,11 +108,14 @@ def read_alerts(
         ZTF's ``drb`` scores bit for bit: braai's float32 normalisation zeroed the template rows
         holding the sentinel (see :class:`~skrb.preprocessing.StampScaler`).
     on_error : {"warn", "raise", "skip"}, default="warn"
-        What to do with a corrupt or truncated file, or an alert whose cutout cannot be
-        decoded: ``"warn"`` skips it with one :class:`~skrb.io.ReadWarning` naming the files,
-        ``"raise"`` raises :class:`~skrb.io.ReadError` naming the file, ``"skip"`` skips it
-        silently. Skipped alerts are always listed in the returned ``errors``; the alerts of a
-        truncated file that precede the damage are kept.
+        What to do with a corrupt or truncated file, an alert that cannot be read, or an alert
+        whose cutouts are missing or unreadable: ``"warn"`` carries on with one
+        :class:`~skrb.io.ReadWarning` naming the files and alerts, ``"raise"`` raises
+        :class:`~skrb.io.ReadError` naming the file and alert, ``"skip"`` carries on silently.
+        Unreadable files and alerts without a ``candidate`` are left out; an alert with a
+        missing or unreadable cutout is kept with the reason in ``meta["status"]`` (and gets
+        no score from skrb's scoring). All are listed in the returned ``errors``; the alerts
+        of a truncated file that precede the damage are kept.
     n_jobs : int or None, default=None
         Number of processes reading files in parallel (joblib's loky backend, or the one set
         with :func:`joblib.parallel_config`; ``None`` means 1, ``-1`` all cores). Starting the
@@ -132,10 +135,16 @@ def read_alerts(
           :data:`ALERT_COLUMNS` with the packets' values and types (``isdiffpos`` as the
           string ``"t"``/``"f"`` or ``"1"``/``"0"``; ``rb`` and ``drb`` always masked columns,
           masked where absent, e.g. ``drb`` before 2019), then ``columns``, ``file`` (the
-          source file), ``record`` (the alert's index in that file) and ``cutout_shape``
-          (n_alerts, 3, 2): each cutout's original (ny, nx), (0, 0) where absent;
+          source file), ``record`` (the alert's index in that file), ``status`` (``"ok"``
+          where the three cutouts decoded, else one line naming each missing or unreadable
+          cutout, e.g. ``"missing difference cutout"``; that panel's pixels are NaN and the
+          alert gets no score), ``n_nonfinite`` (pixels that were +-inf or beyond float32,
+          now NaN) and ``cutout_shape`` (n_alerts, 3, 2): each cutout's original (ny, nx),
+          (0, 0) where absent or unreadable;
         - ``errors``: :class:`~astropy.table.Table` with ``file``, ``record`` (-1: the whole
-          file) and ``error`` for every file or alert skipped;
+          file) and ``error`` (starting with the alert's ``candid`` where known) for every
+          file or alert skipped, every alert kept with a status other than ``"ok"`` and every
+          alert with masked non-finite pixels;
         - ``panels``: :data:`skrb.PANELS`.
 
     Raises
@@ -183,10 +192,13 @@ def read_alerts(
     ((1, 3, 63, 63), dtype('float32'))
     >>> alerts.data[0, :, 31, 31]
     array([ 1.,  2., nan], dtype=float32)
-    >>> print(alerts.meta["objectId", "jd", "rb", "drb"])
-      objectId       jd      rb  drb
-    ------------ ---------- ---- ---
-    ZTF18abcdefg 2458451.75 0.52  --
+    >>> print(alerts.meta["objectId", "jd", "rb", "drb", "status"])
+      objectId       jd      rb  drb status
+    ------------ ---------- ---- --- ------
+    ZTF18abcdefg 2458451.75 0.52  --     ok
+
+    Cutouts are bounded: one larger than ZTF's 63 x 63 pixels, or a gzip stream inflating
+    beyond what such a cutout needs, is refused before it is allocated.
     """
     check_on_error(on_error)
     if pad not in PADS:
@@ -228,6 +240,8 @@ def read_alerts(
     table = Table(
         [_column(name, gathered(name), name in masked) for name in (*names, "file", "record")]
     )
+    table["status"] = np.array(gathered("status"), dtype=str)
+    table["n_nonfinite"] = np.array(gathered("n_nonfinite"), dtype=np.int64)
     table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
     data = np.concatenate([chunk["data"] for chunk in chunks])
     if masked_sentinel == "nan":
@@ -235,6 +249,11 @@ def read_alerts(
     return Bunch(
         data=data,
         meta=table,
-        errors=report_errors(errors, on_error, what="Avro files or alerts"),
+        errors=report_errors(
+            errors,
+            on_error,
+            what="Avro files or alerts",
+            n_kept=sum(chunk["n_kept"] for chunk in chunks),
+        ),
         panels=PANELS,
     )

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from astropy.table import Table
 
-__all__ = ["ON_ERROR", "ReadError", "ReadWarning", "check_on_error", "report_errors"]
+__all__ = [
+    "ON_ERROR",
+    "ReadError",
+    "ReadWarning",
+    "check_on_error",
+    "error_message",
+    "one_line",
+    "report_errors",
+]
 
 ON_ERROR = ("warn", "raise", "skip")
 _LISTED = 5
@@ -51,21 +59,31 @@ def check_on_error(on_error: str) -> str:
     return on_error
 
 
+def one_line(exc: BaseException | str) -> str:
+    """Return the text of ``exc`` on one line (astropy and numpy messages may span lines)."""
+    return " ".join(str(exc).split())
+
+
 def error_message(source: str, record: int, exc: BaseException | str) -> str:
-    """Format ``source`` (and ``record`` when >= 0) with the reason ``exc``."""
+    """Format ``source`` (and ``record`` when >= 0) with the reason ``exc``, on one line."""
     where = source if record < 0 else f"{source} (record {record})"
-    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    reason = one_line(exc) if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
     return f"{where}: {reason}"
 
 
 def report_errors(
-    errors: Sequence[tuple[str, int, str]], on_error: str, *, what: str = "files"
+    errors: Sequence[tuple[str, int, str]],
+    on_error: str,
+    *,
+    what: str = "files",
+    n_kept: int = 0,
 ) -> Table:
     """Turn collected ``(source, record, reason)`` triples into a Table, warning if asked.
 
-    ``record`` is -1 where the whole source failed. With ``on_error="warn"`` one
-    :class:`ReadWarning` lists the first few sources; ``"raise"`` never gets here (the readers
-    raise at the first failure).
+    ``record`` is -1 where the whole source failed. ``n_kept`` of the entries are records that
+    were kept (an alert without a score, or with masked pixels) rather than skipped. With
+    ``on_error="warn"`` one :class:`ReadWarning` lists the first few; with ``"raise"`` the
+    readers have raised at the first failure, and only kept records can be listed.
     """
     from astropy.table import Table
 
@@ -77,9 +95,16 @@ def report_errors(
     if errors and on_error == "warn":
         listed = "; ".join(error_message(*err) for err in errors[:_LISTED])
         more = f"; and {len(errors) - _LISTED} more" if len(errors) > _LISTED else ""
+        done = []
+        if len(errors) > n_kept:
+            done.append(f"Skipped {len(errors) - n_kept} unreadable {what}")
+        if n_kept:
+            done.append(
+                f"{'kept' if done else 'Kept'} {n_kept} alert(s) with a problem (no score where "
+                "meta['status'] is not 'ok'; masked pixels counted in meta['n_nonfinite'])"
+            )
         warnings.warn(
-            f"Skipped {len(errors)} unreadable {what} (see the returned Bunch's `errors`): "
-            f"{listed}{more}",
+            f"{' and '.join(done)} (see the returned Bunch's `errors`): {listed}{more}",
             ReadWarning,
             stacklevel=3,
         )

@@ -6,11 +6,16 @@ Survey cutouts (ZTF alert ``stampData``, DES autoScan stamps) are tiny primary-H
 the 80-character header cards are scanned for the few keywords that matter, the data are read
 with :func:`numpy.frombuffer` as big-endian values, scaled with ``BSCALE``/``BZERO`` and
 ``BLANK`` pixels of integer images become NaN. Anything else is handed to astropy.
+
+Bounds: with ``max_side`` (a survey's largest cutout, :data:`SURVEY_MAX_SIDE`) a gzip stream is
+inflated only up to what a FITS file of that size can hold, and an image whose header claims a
+larger side is refused before its data are read, whichever path decodes it. A header that
+claims more pixels than the bytes hold, an empty axis or an unknown ``BITPIX`` is refused with
+the keyword's value in the message.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import warnings
@@ -22,7 +27,10 @@ import numpy as np
 if TYPE_CHECKING:
     from astropy.io import fits
 
-__all__ = ["decode_fits_image", "read_fits_image"]
+__all__ = ["SURVEY_MAX_SIDE", "decode_fits_image", "mask_nonfinite", "read_fits_image"]
+
+SURVEY_MAX_SIDE = {"ztf": 63, "rubin": 102}
+"""Largest cutout side (pixels) each survey sends; larger ones are refused before allocation."""
 
 _BLOCK = 2880
 _CARD = 80
@@ -32,6 +40,24 @@ _BITPIX_DTYPES = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">
 # Keywords whose presence means the image is not a plain primary-HDU array.
 _UNUSUAL = {b"GROUPS", b"ZIMAGE", b"XTENSION", b"ZCMPTYPE"}
 _WANTED = {b"SIMPLE", b"BITPIX", b"NAXIS", b"NAXIS1", b"NAXIS2", b"BSCALE", b"BZERO", b"BLANK"}
+# Header blocks allowed for in the gzip cap (1,152 cards), on top of three float64 images.
+_MAX_HEADER_BLOCKS = 32
+_MAX_HDUS_PER_CUTOUT = 3
+
+
+def _max_fits_bytes(max_side: int) -> int:
+    """Return the most bytes a FITS cutout of at most ``max_side`` pixels a side can need."""
+    data_blocks = -(-(max_side * max_side * 8) // _BLOCK)
+    return _BLOCK * (_MAX_HEADER_BLOCKS + _MAX_HDUS_PER_CUTOUT * data_blocks)
+
+
+def _check_side(shape: tuple[int, ...], max_side: int | None) -> None:
+    if max_side is not None and any(side > max_side for side in shape):
+        described = "x".join(map(str, shape))
+        raise ValueError(
+            f"the header claims a {described} pixel image, larger than the survey's largest "
+            f"cutout ({max_side}x{max_side}); refused before reading it."
+        )
 
 
 def _parse_simple_header(raw: bytes) -> tuple[dict[bytes, bytes], int] | None:
@@ -53,20 +79,51 @@ def _parse_simple_header(raw: bytes) -> tuple[dict[bytes, bytes], int] | None:
     return None
 
 
-def _decode_simple(raw: bytes) -> np.ndarray | None:
+def _header_int(cards: dict[bytes, bytes], key: bytes) -> int:
+    """Return a mandatory keyword's integer value, or raise a ValueError quoting it."""
+    if key not in cards:
+        raise ValueError(f"invalid FITS header: no {key.decode()} keyword.")
+    try:
+        return int(cards[key])
+    except ValueError:
+        raise ValueError(
+            f"invalid FITS header: {key.decode()} = {cards[key].decode('ascii', 'replace')!r} "
+            "is not an integer."
+        ) from None
+
+
+def _decode_simple(raw: bytes, max_side: int | None = None) -> np.ndarray | None:
     parsed = _parse_simple_header(raw)
     if parsed is None:
         return None
     cards, offset = parsed
+    if cards.get(b"SIMPLE") != b"T":
+        return None
     try:
-        if cards.get(b"SIMPLE") != b"T" or int(cards.get(b"NAXIS", b"0")) != 2:
+        if int(cards.get(b"NAXIS", b"0")) != 2:
             return None
-        dtype = _BITPIX_DTYPES[int(cards[b"BITPIX"])]
-        nx, ny = int(cards[b"NAXIS1"]), int(cards[b"NAXIS2"])
+    except ValueError:
+        return None
+    bitpix = _header_int(cards, b"BITPIX")
+    if bitpix not in _BITPIX_DTYPES:
+        raise ValueError(
+            f"invalid FITS header: BITPIX = {bitpix} is not a FITS pixel type "
+            f"(one of {', '.join(map(str, _BITPIX_DTYPES))})."
+        )
+    dtype = _BITPIX_DTYPES[bitpix]
+    nx, ny = _header_int(cards, b"NAXIS1"), _header_int(cards, b"NAXIS2")
+    for key, side in ((b"NAXIS1", nx), (b"NAXIS2", ny)):
+        if side < 1:
+            raise ValueError(
+                f"invalid FITS header: {key.decode()} = {side}; an image axis needs at least "
+                "1 pixel."
+            )
+    _check_side((ny, nx), max_side)
+    try:
         bscale = float(cards.get(b"BSCALE", b"1").replace(b"D", b"E"))
         bzero = float(cards.get(b"BZERO", b"0").replace(b"D", b"E"))
         blank = int(cards[b"BLANK"]) if b"BLANK" in cards else None
-    except (KeyError, ValueError):
+    except ValueError:
         return None
     n_bytes = nx * ny * np.dtype(dtype).itemsize
     if len(raw) < offset + n_bytes:
@@ -75,43 +132,75 @@ def _decode_simple(raw: bytes) -> np.ndarray | None:
             f"({n_bytes} bytes) but only {max(len(raw) - offset, 0)} bytes follow it."
         )
     data = np.frombuffer(raw, dtype=dtype, count=nx * ny, offset=offset).reshape(ny, nx)
-    if dtype[1] == "f":
-        if bscale == 1.0 and bzero == 0.0:
-            return data.astype(np.float32)
-        return (data.astype(np.float64) * bscale + bzero).astype(np.float32)
-    image = data.astype(np.float64) * bscale + bzero
-    if blank is not None:
-        image[data == blank] = np.nan
-    return image.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf: see mask_nonfinite
+        if dtype[1] == "f":
+            if bscale == 1.0 and bzero == 0.0:
+                return data.astype(np.float32)
+            return (data.astype(np.float64) * bscale + bzero).astype(np.float32)
+        image = data.astype(np.float64) * bscale + bzero
+        if blank is not None:
+            image[data == blank] = np.nan
+        return image.astype(np.float32)
 
 
-def _select_hdu(hdul: fits.HDUList, hdu: int | str | None) -> np.ndarray:
+def _is_2d_image(candidate: fits.hdu.base.ExtensionHDU) -> bool:
+    """Whether an HDU's header describes a 2-D image (its data are not read)."""
+    return bool(getattr(candidate, "is_image", False)) and len(candidate.shape) == 2
+
+
+def _select_hdu(
+    hdul: fits.HDUList, hdu: int | str | None, size: int, max_side: int | None
+) -> np.ndarray:
     if hdu is not None:
-        data = hdul[hdu].data
-        if data is None or np.ndim(data) != 2:
-            raise ValueError(f"HDU {hdu!r} holds no 2-D image (data shape {np.shape(data)}).")
-        return data
-    for candidate in hdul:
-        if candidate.data is not None and np.ndim(candidate.data) == 2:
-            return candidate.data
-    raise ValueError("the file holds no HDU with a 2-D image.")
+        chosen = hdul[hdu]
+        if not _is_2d_image(chosen):
+            raise ValueError(f"HDU {hdu!r} holds no 2-D image (data shape {tuple(chosen.shape)}).")
+    else:
+        chosen = next((candidate for candidate in hdul if _is_2d_image(candidate)), None)
+        if chosen is None:
+            raise ValueError("the file holds no HDU with a 2-D image.")
+    _check_side(tuple(chosen.shape), max_side)
+    offset, n_bytes = getattr(chosen, "_data_offset", None), getattr(chosen, "_data_size", None)
+    if isinstance(offset, int) and isinstance(n_bytes, int) and offset + n_bytes > size:
+        raise ValueError(
+            f"FITS image data are truncated: the header announces "
+            f"{'x'.join(map(str, chosen.shape))} pixels ({n_bytes} bytes) but only "
+            f"{max(size - offset, 0)} bytes follow it."
+        )
+    return chosen.data
 
 
-def _gunzip(raw: bytes) -> bytes:
-    """Decompress a gzip stream (zlib checks the CRC; several members go through gzip)."""
+def _gunzip(raw: bytes, max_bytes: int | None = None) -> bytes:
+    """Decompress a gzip stream of one or more members (zlib checks each member's CRC).
+
+    With ``max_bytes``, a stream that inflates beyond it is refused as soon as it does, having
+    inflated at most ``max_bytes + 1`` bytes.
+    """
+    parts: list[bytes] = []
+    total = 0
     try:
-        inflater = zlib.decompressobj(_GZIP_WBITS)
-        data = inflater.decompress(raw)
-        if not inflater.eof:
-            raise EOFError("the gzip stream is truncated")
-        if inflater.unused_data:
-            data = gzip.decompress(raw)
+        while True:
+            inflater = zlib.decompressobj(_GZIP_WBITS)
+            part = inflater.decompress(raw, 0 if max_bytes is None else max_bytes - total + 1)
+            total += len(part)
+            if max_bytes is not None and total > max_bytes:
+                raise ValueError(
+                    f"the gzip stream inflates beyond {max_bytes} bytes, more than a FITS "
+                    "cutout of the survey's largest size needs (a decompression bomb?); refused."
+                )
+            if not inflater.eof:
+                raise EOFError("the gzip stream is truncated")
+            parts.append(part)
+            raw = inflater.unused_data.lstrip(b"\0")
+            if not raw:
+                return b"".join(parts)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"corrupt gzip stream ({exc})") from exc
-    return data
 
 
-def decode_fits_image(raw: bytes, *, hdu: int | str | None = None) -> np.ndarray:
+def decode_fits_image(
+    raw: bytes, *, hdu: int | str | None = None, max_side: int | None = None
+) -> np.ndarray:
     """Decode a (possibly gzipped) FITS file held in memory into a float32 image.
 
     Parameters
@@ -120,6 +209,10 @@ def decode_fits_image(raw: bytes, *, hdu: int | str | None = None) -> np.ndarray
         The FITS file's bytes, optionally gzip-compressed (as in ZTF alert ``stampData``).
     hdu : int, str or None, default=None
         The HDU to read (index or ``EXTNAME``); ``None`` takes the first HDU holding a 2-D image.
+    max_side : int or None, default=None
+        The largest image side accepted (a survey's :data:`SURVEY_MAX_SIDE`): a gzip stream is
+        inflated no further than a FITS file of three such images needs, and a header claiming
+        a larger image is refused before its data are read. ``None``: no bound.
 
     Returns
     -------
@@ -132,7 +225,9 @@ def decode_fits_image(raw: bytes, *, hdu: int | str | None = None) -> np.ndarray
     ------
     ValueError
         If the bytes are not a readable FITS image (corrupt or truncated gzip stream, truncated
-        data, no 2-D image in the requested HDU).
+        data, an invalid ``BITPIX`` or ``NAXISn``, no 2-D image in the requested HDU), or the
+        image or its inflated bytes exceed ``max_side``. Values that overflow float32 (e.g.
+        ``BSCALE = 1e300``) come back as ``inf``; see :func:`mask_nonfinite`.
 
     Examples
     --------
@@ -146,24 +241,48 @@ def decode_fits_image(raw: bytes, *, hdu: int | str | None = None) -> np.ndarray
            [3., 4., 5.]], dtype=float32)
     """
     if raw[:2] == _GZIP_MAGIC:
-        raw = _gunzip(raw)
+        raw = _gunzip(raw, None if max_side is None else _max_fits_bytes(max_side))
     if hdu in (None, 0):
-        image = _decode_simple(raw)
+        image = _decode_simple(raw, max_side)
         if image is not None:
             return image
-    return _decode_with_astropy(raw, hdu)
+    return _decode_with_astropy(raw, hdu, max_side)
 
 
-def _decode_with_astropy(raw: bytes, hdu: int | str | None) -> np.ndarray:
+def _decode_with_astropy(raw: bytes, hdu: int | str | None, max_side: int | None) -> np.ndarray:
     from astropy.io import fits
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fits.verify.VerifyWarning)
             with fits.open(io.BytesIO(raw), memmap=False) as hdul:
-                return np.asarray(_select_hdu(hdul, hdu), dtype=np.float32).copy()
+                data = _select_hdu(hdul, hdu, len(raw), max_side)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return np.asarray(data, dtype=np.float32).copy()
     except (OSError, TypeError, IndexError, KeyError) as exc:
         raise ValueError(f"not a readable FITS image ({exc})") from exc
+
+
+def mask_nonfinite(image: np.ndarray) -> int:
+    """Set the ``+inf``/``-inf`` pixels of ``image`` to NaN, in place; return how many there were.
+
+    A reader's masked pixels are NaN; infinite ones (written as such, or float64 or scaled
+    values beyond float32's range) would abort scaling or fill a whole panel with NaN, so they
+    are masked too and counted (``meta["n_nonfinite"]`` of the readers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.array([[1.0, np.inf], [np.nan, -np.inf]], dtype=np.float32)
+    >>> mask_nonfinite(image), image
+    (2, array([[ 1., nan],
+           [nan, nan]], dtype=float32))
+    """
+    infinite = np.isinf(image)
+    count = int(infinite.sum())
+    if count:
+        image[infinite] = np.nan
+    return count
 
 
 def read_fits_image(path: str | os.PathLike[str], *, hdu: int | str | None = None) -> np.ndarray:
