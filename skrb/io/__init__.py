@@ -15,6 +15,7 @@ from typing import Any
 
 _NAMES = {
     "ALERT_COLUMNS": "skrb.io._alerts",
+    "iter_alerts": "skrb.io._alert_stream",
     "read_alerts": "skrb.io._alerts",
     "read_fits_stamps": "skrb.io._fits_stamps",
     "ReadError": "skrb.io._errors",

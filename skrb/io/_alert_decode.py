@@ -5,7 +5,7 @@ Kept free of astropy and scikit-learn imports so that worker processes start qui
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
 from skrb.io._errors import ReadError, error_message, one_line
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 
-__all__ = ["PADS", "read_alert_files"]
+__all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files"]
 
 PADS = ("ztf", "center")
 # Half the width (x) and height (y) of a ZTF CCD quadrant image (3072 x 3080 pixels): a cutout
@@ -83,6 +83,119 @@ def _alert_name(record: Any) -> str:
     return "" if candid is None else f"candid {candid}: "
 
 
+class AlertRows:
+    """Decoded alerts and failures, gathered until :meth:`take` hands them over as a chunk.
+
+    A chunk is a dict: ``data`` (n, 3, S, S) float32, ``shapes`` (n, 3, 2) int16, ``rows``
+    (column -> list of n values, with ``file``, ``record``, ``status`` and ``n_nonfinite``),
+    ``errors`` (``(file, record, reason)`` triples met since the last chunk) and ``n_kept``
+    (how many of those errors are about alerts that were kept).
+    """
+
+    def __init__(self, columns: Sequence[str], stamp_size: int) -> None:
+        self.columns = tuple(columns)
+        self.stamp_size = stamp_size
+        self.stamps: list[np.ndarray] = []
+        self.shapes: list[np.ndarray] = []
+        self.rows: dict[str, list[Any]] = {
+            name: [] for name in (*self.columns, "file", "record", "status", "n_nonfinite")
+        }
+        self.errors: list[tuple[str, int, str]] = []
+        self.n_kept = 0
+
+    def __len__(self) -> int:
+        return len(self.stamps)
+
+    def add(self, chunk: dict[str, Any]) -> None:
+        """Append the alerts and errors of a chunk (e.g. one read by a worker process)."""
+        self.stamps.extend(chunk["data"])
+        self.shapes.extend(chunk["shapes"])
+        for name, values in chunk["rows"].items():
+            self.rows[name].extend(values)
+        self.errors.extend(chunk["errors"])
+        self.n_kept += chunk["n_kept"]
+
+    def take(self, n: int | None = None) -> dict[str, Any]:
+        """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""
+        n = len(self) if n is None else min(n, len(self))
+        side = self.stamp_size
+        chunk = {
+            "data": np.stack(self.stamps[:n]) if n else np.empty((0, 3, side, side), "f4"),
+            "shapes": np.stack(self.shapes[:n]) if n else np.empty((0, 3, 2), np.int16),
+            "rows": {name: values[:n] for name, values in self.rows.items()},
+            "errors": self.errors,
+            "n_kept": self.n_kept,
+        }
+        del self.stamps[:n], self.shapes[:n]
+        for values in self.rows.values():
+            del values[:n]
+        self.errors = []
+        self.n_kept = 0
+        return chunk
+
+
+def iter_alert_files(
+    sources: Iterable[tuple[str, str | bytes]],
+    rows: AlertRows,
+    *,
+    pad: str,
+    on_error: str,
+) -> Iterator[None]:
+    """Decode ``(name, path or bytes)`` Avro sources into ``rows``, one alert at a time.
+
+    Yields after each alert added (or left out), so that a caller can hand ``rows`` over in
+    batches while a multi-record file is still being read. Alerts whose cutouts are missing or
+    unreadable are kept, with a status saying why, and listed in ``rows.errors`` as well
+    (``rows.n_kept`` counts those entries, and those of alerts with masked infinite pixels);
+    ``on_error="raise"`` raises a :class:`ReadError` for them and for any failure.
+    """
+    side = rows.stamp_size
+
+    def fail(name: str, index: int, exc: BaseException | str) -> None:
+        if on_error == "raise":
+            raise ReadError(error_message(name, index, exc)) from (
+                exc if isinstance(exc, BaseException) else None
+            )
+        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
+        rows.errors.append((name, index, reason))
+
+    for name, source in sources:
+        index = -1
+        try:
+            for index, record in enumerate(iter_alert_records(source)):
+                stamp = np.full((3, side, side), np.nan, dtype=np.float32)
+                shape = np.zeros((3, 2), dtype=np.int16)
+                try:
+                    candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
+                except (ValueError, TypeError, KeyError) as exc:
+                    fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
+                    yield
+                    continue
+                if status != OK:
+                    fail(name, index, f"{_alert_name(record)}{status}")
+                    rows.n_kept += 1
+                if n_nonfinite:
+                    rows.errors.append(
+                        (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
+                    )
+                    rows.n_kept += 1
+                rows.stamps.append(stamp)
+                rows.shapes.append(shape)
+                for column in rows.columns:
+                    value = record.get(column) if column in ("candid", "objectId") else None
+                    rows.rows[column].append(candidate.get(column) if value is None else value)
+                rows.rows["file"].append(name)
+                rows.rows["record"].append(index)
+                rows.rows["status"].append(status)
+                rows.rows["n_nonfinite"].append(n_nonfinite)
+                yield
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
+            fail(name, -1 if index < 0 else index + 1, exc)
+            yield
+
+
 def read_alert_files(
     sources: Sequence[tuple[str, str | bytes]],
     *,
@@ -91,64 +204,11 @@ def read_alert_files(
     columns: Sequence[str],
     on_error: str,
 ) -> dict[str, Any]:
-    """Read a chunk of ``(name, path or bytes)`` Avro sources (runs in worker processes).
+    """Read a chunk of ``(name, path or bytes)`` Avro sources whole (runs in worker processes).
 
-    Alerts whose cutouts are missing or unreadable are kept, with a status saying why, and
-    listed in ``errors`` as well (``n_kept`` counts those entries, and those of alerts with
-    masked infinite pixels); ``on_error="raise"`` raises for them.
+    See :func:`iter_alert_files` for what is kept and what is listed in ``errors``.
     """
-    stamps: list[np.ndarray] = []
-    shapes: list[np.ndarray] = []
-    rows: dict[str, list[Any]] = {
-        name: [] for name in (*columns, "file", "record", "status", "n_nonfinite")
-    }
-    errors: list[tuple[str, int, str]] = []
-    n_kept = 0
-
-    def fail(name: str, index: int, exc: BaseException | str) -> None:
-        if on_error == "raise":
-            raise ReadError(error_message(name, index, exc)) from (
-                exc if isinstance(exc, BaseException) else None
-            )
-        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
-        errors.append((name, index, reason))
-
-    for name, source in sources:
-        index = -1
-        try:
-            for index, record in enumerate(iter_alert_records(source)):
-                stamp = np.full((3, stamp_size, stamp_size), np.nan, dtype=np.float32)
-                shape = np.zeros((3, 2), dtype=np.int16)
-                try:
-                    candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
-                except (ValueError, TypeError, KeyError) as exc:
-                    fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
-                    continue
-                if status != OK:
-                    fail(name, index, f"{_alert_name(record)}{status}")
-                    n_kept += 1
-                if n_nonfinite:
-                    errors.append(
-                        (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
-                    )
-                    n_kept += 1
-                stamps.append(stamp)
-                shapes.append(shape)
-                for column in columns:
-                    value = record.get(column) if column in ("candid", "objectId") else None
-                    rows[column].append(candidate.get(column) if value is None else value)
-                rows["file"].append(name)
-                rows["record"].append(index)
-                rows["status"].append(status)
-                rows["n_nonfinite"].append(n_nonfinite)
-        except ReadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
-            fail(name, -1 if index < 0 else index + 1, exc)
-    return {
-        "data": np.stack(stamps) if stamps else np.empty((0, 3, stamp_size, stamp_size), "f4"),
-        "shapes": np.stack(shapes) if shapes else np.empty((0, 3, 2), np.int16),
-        "rows": rows,
-        "errors": errors,
-        "n_kept": n_kept,
-    }
+    rows = AlertRows(columns, stamp_size)
+    for _ in iter_alert_files(sources, rows, pad=pad, on_error=on_error):
+        pass
+    return rows.take()

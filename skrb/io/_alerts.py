@@ -65,6 +65,69 @@ def _sources(paths: PathsLike | bytes | Sequence[bytes]) -> list[tuple[str, str 
     return [(os.fspath(path), os.fspath(path)) for path in files]
 
 
+def _check_options(
+    *, columns: Sequence[str], stamp_size: int, pad: str, masked_sentinel: str, on_error: str
+) -> list[str]:
+    """Validate read_alerts' options; return the metadata columns to read."""
+    check_on_error(on_error)
+    if pad not in PADS:
+        raise ValueError(f"pad must be one of {PADS}; got {pad!r}.")
+    if masked_sentinel not in ("nan", "keep"):
+        raise ValueError(f"masked_sentinel must be 'nan' or 'keep'; got {masked_sentinel!r}.")
+    if isinstance(columns, str):
+        raise TypeError(f"columns must be a sequence of field names; got the string {columns!r}.")
+    reserved = sorted(set(columns) & set(_OWN_COLUMNS))
+    if reserved:
+        raise ValueError(
+            f"columns {reserved} clash with the columns read_alerts adds itself "
+            f"({', '.join(_OWN_COLUMNS)}); candidate fields of those names cannot be read."
+        )
+    if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
+        raise ValueError(f"stamp_size must be a positive integer; got {stamp_size!r}.")
+    return list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
+
+
+def _nothing_read(errors: Sequence[tuple[str, int, str]], n_sources: int) -> ReadError:
+    listed = "; ".join(error_message(*error) for error in errors[:3]) or "they hold no record"
+    return ReadError(f"None of the {n_sources} Avro file(s) held a readable alert: {listed}")
+
+
+def _bunch(
+    chunks: Sequence[dict[str, Any]],
+    names: Sequence[str],
+    columns: Sequence[str],
+    masked_sentinel: str,
+    on_error: str,
+) -> Bunch:
+    """Assemble decoded chunks (see ``AlertRows``) into read_alerts' Bunch."""
+    errors = [error for chunk in chunks for error in chunk["errors"]]
+    masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
+
+    def gathered(name: str) -> list[Any]:
+        return [value for chunk in chunks for value in chunk["rows"][name]]
+
+    table = Table(
+        [_column(name, gathered(name), name in masked) for name in (*names, "file", "record")]
+    )
+    table["status"] = np.array(gathered("status"), dtype=str)
+    table["n_nonfinite"] = np.array(gathered("n_nonfinite"), dtype=np.int64)
+    table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
+    data = np.concatenate([chunk["data"] for chunk in chunks])
+    if masked_sentinel == "nan":
+        data[data < _SENTINEL_BELOW] = np.nan
+    return Bunch(
+        data=data,
+        meta=table,
+        errors=report_errors(
+            errors,
+            on_error,
+            what="Avro files or alerts",
+            n_kept=sum(chunk["n_kept"] for chunk in chunks),
+        ),
+        panels=PANELS,
+    )
+
+
 def read_alerts(
     paths: PathsLike | bytes | Sequence[bytes],
     *,
@@ -200,22 +263,13 @@ def read_alerts(
     Cutouts are bounded: one larger than ZTF's 63 x 63 pixels, or a gzip stream inflating
     beyond what such a cutout needs, is refused before it is allocated.
     """
-    check_on_error(on_error)
-    if pad not in PADS:
-        raise ValueError(f"pad must be one of {PADS}; got {pad!r}.")
-    if masked_sentinel not in ("nan", "keep"):
-        raise ValueError(f"masked_sentinel must be 'nan' or 'keep'; got {masked_sentinel!r}.")
-    if isinstance(columns, str):
-        raise TypeError(f"columns must be a sequence of field names; got the string {columns!r}.")
-    reserved = sorted(set(columns) & set(_OWN_COLUMNS))
-    if reserved:
-        raise ValueError(
-            f"columns {reserved} clash with the columns read_alerts adds itself "
-            f"({', '.join(_OWN_COLUMNS)}); candidate fields of those names cannot be read."
-        )
-    if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
-        raise ValueError(f"stamp_size must be a positive integer; got {stamp_size!r}.")
-    names = list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
+    names = _check_options(
+        columns=columns,
+        stamp_size=stamp_size,
+        pad=pad,
+        masked_sentinel=masked_sentinel,
+        on_error=on_error,
+    )
     sources = _sources(paths)
     chunks = map_chunks(
         read_alert_files,
@@ -228,32 +282,6 @@ def read_alerts(
         columns=names,
         on_error=on_error,
     )
-    errors = [error for chunk in chunks for error in chunk["errors"]]
     if not any(len(chunk["rows"]["file"]) for chunk in chunks):
-        listed = "; ".join(error_message(*error) for error in errors[:3]) or "they hold no record"
-        raise ReadError(f"None of the {len(sources)} Avro file(s) held a readable alert: {listed}")
-    masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
-
-    def gathered(name: str) -> list[Any]:
-        return [value for chunk in chunks for value in chunk["rows"][name]]
-
-    table = Table(
-        [_column(name, gathered(name), name in masked) for name in (*names, "file", "record")]
-    )
-    table["status"] = np.array(gathered("status"), dtype=str)
-    table["n_nonfinite"] = np.array(gathered("n_nonfinite"), dtype=np.int64)
-    table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
-    data = np.concatenate([chunk["data"] for chunk in chunks])
-    if masked_sentinel == "nan":
-        data[data < _SENTINEL_BELOW] = np.nan
-    return Bunch(
-        data=data,
-        meta=table,
-        errors=report_errors(
-            errors,
-            on_error,
-            what="Avro files or alerts",
-            n_kept=sum(chunk["n_kept"] for chunk in chunks),
-        ),
-        panels=PANELS,
-    )
+        raise _nothing_read([error for chunk in chunks for error in chunk["errors"]], len(sources))
+    return _bunch(chunks, names, columns, masked_sentinel, on_error)

@@ -5,9 +5,10 @@ need. A reader schema that keeps only the alert identifiers, ``candidate`` and t
 (projected from each file's own writer schema, so broker re-serialisations such as Fink's
 ``topLevelRecord`` work as long as they keep those fields) lets fastavro skip the rest.
 
-The container (header, blocks, sync markers) is parsed here, and the parsed schemas are cached by
-the header's schema text: fastavro would otherwise re-parse the ~200-field ZTF schema for every
-single-alert file, which costs as much as decoding the alert. Codecs: null, deflate and snappy
+The container (header, blocks, sync markers) is parsed here, one block at a time (a bundle of
+thousands of alerts is never held whole), and the parsed schemas are cached by the header's
+schema text: fastavro would otherwise re-parse the ~200-field ZTF schema for every single-alert
+file, which costs as much as decoding the alert. Codecs: null, deflate and snappy
 here; any other codec fastavro knows (zstandard, bzip2, xz, lz4) goes through ``fastavro.reader``.
 """
 
@@ -19,7 +20,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, BinaryIO
 
 import fastavro
 
@@ -90,70 +91,82 @@ def _schemas(schema_text: bytes) -> tuple[Any, Any]:
 
 
 # --- container -----------------------------------------------------------------------------
+# Read from a binary stream block by block, so that a multi-record file (a broker's bundle of
+# thousands of alerts) is never held whole in memory.
 
 
-def _read_long(raw: bytes, pos: int) -> tuple[int, int]:
-    """Decode one zig-zag varint long at ``pos``; return it and the next position."""
+def _read_exact(stream: BinaryIO, size: int, what: str) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError(f"file truncated: {what} of {size} bytes announced, {len(data)} bytes left.")
+    return data
+
+
+def _read_long(stream: BinaryIO) -> int | None:
+    """Decode one zig-zag varint long; ``None`` at a clean end of the stream."""
     result = shift = 0
     while True:
-        if pos >= len(raw):
-            raise EOFError(f"file truncated at byte {pos} (inside a length field).")
-        byte = raw[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return (result >> 1) ^ -(result & 1), pos
+        byte = stream.read(1)
+        if not byte:
+            if shift == 0:
+                return None
+            raise EOFError("file truncated inside a length field.")
+        result |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            return (result >> 1) ^ -(result & 1)
         shift += 7
         if shift > 63:
-            raise ValueError(f"corrupt Avro data: malformed length field at byte {pos}.")
+            raise ValueError("corrupt Avro data: malformed length field.")
 
 
-def _read_bytes(raw: bytes, pos: int, what: str) -> tuple[bytes, int]:
-    size, pos = _read_long(raw, pos)
-    if size < 0 or pos + size > len(raw):
-        raise EOFError(
-            f"file truncated: {what} of {size} bytes announced at byte {pos}, "
-            f"{len(raw) - pos} bytes left."
-        )
-    return raw[pos : pos + size], pos + size
+def _read_count(stream: BinaryIO, what: str) -> int:
+    value = _read_long(stream)
+    if value is None:
+        raise EOFError(f"file truncated before {what}.")
+    return value
 
 
-def _read_header(raw: bytes) -> tuple[dict[str, bytes], bytes, int]:
-    """Return the header metadata, the sync marker and the position of the first block."""
-    if not raw.startswith(_MAGIC):
+def _read_bytes(stream: BinaryIO, what: str) -> bytes:
+    size = _read_count(stream, f"the length of {what}")
+    if size < 0:
+        raise ValueError(f"corrupt Avro data: negative length of {what}.")
+    return _read_exact(stream, size, what)
+
+
+def _read_header(stream: BinaryIO) -> tuple[dict[str, bytes], bytes]:
+    """Return the header metadata and the sync marker; the stream is left at the first block."""
+    if stream.read(len(_MAGIC)) != _MAGIC:
         raise ValueError("not an Avro container file (no 'Obj\\x01' magic bytes).")
     meta: dict[str, bytes] = {}
-    pos = len(_MAGIC)
     while True:
-        count, pos = _read_long(raw, pos)
+        count = _read_count(stream, "the end of the Avro header")
         if count == 0:
             break
         if count < 0:
-            _, pos = _read_long(raw, pos)
+            _read_count(stream, "a header block size")
             count = -count
         for _ in range(count):
-            key, pos = _read_bytes(raw, pos, "a header key")
-            value, pos = _read_bytes(raw, pos, "a header value")
-            meta[key.decode("utf-8", "replace")] = value
-    sync = raw[pos : pos + _SYNC_SIZE]
+            key = _read_bytes(stream, "a header key")
+            meta[key.decode("utf-8", "replace")] = _read_bytes(stream, "a header value")
+    sync = stream.read(_SYNC_SIZE)
     if len(sync) < _SYNC_SIZE:
         raise EOFError("file truncated inside the Avro header.")
     if "avro.schema" not in meta:
         raise ValueError("corrupt Avro header: no 'avro.schema' entry.")
-    return meta, sync, pos + _SYNC_SIZE
+    return meta, sync
 
 
-def _iter_blocks(raw: bytes, pos: int, sync: bytes) -> Iterator[tuple[int, bytes]]:
-    while pos < len(raw):
-        count, pos = _read_long(raw, pos)
+def _iter_blocks(stream: BinaryIO, sync: bytes) -> Iterator[tuple[int, bytes]]:
+    while (count := _read_long(stream)) is not None:
         if count < 0:
-            raise ValueError(f"corrupt Avro block at byte {pos}: negative record count.")
-        block, pos = _read_bytes(raw, pos, "a data block")
-        if raw[pos : pos + _SYNC_SIZE] != sync:
-            if pos + _SYNC_SIZE > len(raw):
-                raise EOFError(f"file truncated after the data block ending at byte {pos}.")
-            raise ValueError(f"corrupt Avro data: sync marker mismatch at byte {pos}.")
-        pos += _SYNC_SIZE
+            raise ValueError(f"corrupt Avro block at byte {stream.tell()}: negative record count.")
+        block = _read_bytes(stream, "a data block")
+        end = stream.tell()
+        marker = stream.read(_SYNC_SIZE)
+        if marker != sync:
+            if len(marker) < _SYNC_SIZE:
+                raise EOFError(f"file truncated after the data block ending at byte {end}.")
+            raise ValueError(f"corrupt Avro data: sync marker mismatch at byte {end}.")
         yield count, block
 
 
@@ -180,22 +193,27 @@ _CODECS: dict[str, Callable[[bytes], bytes]] = {
 def iter_alert_records(source: str | os.PathLike[str] | bytes) -> Iterator[dict[str, Any]]:
     """Yield the alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
 
-    ``source`` is the file's path or its bytes (e.g. a Kafka message's value). Records before
-    a corrupt or truncated block are yielded before the error is raised.
+    ``source`` is the file's path or its bytes (e.g. a Kafka message's value). The file is read
+    one Avro block at a time, so memory holds one block, not the file. Records before a corrupt
+    or truncated block are yielded before the error is raised.
     """
-    if isinstance(source, bytes):
-        raw = source
-    else:
-        with open(source, "rb") as handle:
-            raw = handle.read()
-    meta, sync, pos = _read_header(raw)
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield from _iter_stream(io.BytesIO(source))
+        return
+    with open(source, "rb", buffering=1 << 16) as stream:
+        yield from _iter_stream(stream)
+
+
+def _iter_stream(stream: BinaryIO) -> Iterator[dict[str, Any]]:
+    meta, sync = _read_header(stream)
     writer, reader = _schemas(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"
     decompress = _CODECS.get(codec)
     if decompress is None:  # a codec fastavro knows but we do not parse ourselves
-        yield from fastavro.reader(io.BytesIO(raw), reader_schema=reader)
+        stream.seek(0)
+        yield from fastavro.reader(stream, reader_schema=reader)
         return
-    for count, block in _iter_blocks(raw, pos, sync):
+    for count, block in _iter_blocks(stream, sync):
         data = io.BytesIO(decompress(block))
         for _ in range(count):
             yield fastavro.schemaless_reader(data, writer, reader)
