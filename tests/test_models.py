@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from _stamps import blob_stamps
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skrb.models import (
@@ -344,3 +345,57 @@ def test_xla_prediction_pads_the_last_batch_and_agrees(fitted):
     for n in (len(X), len(X) - 1, 5):  # last batches of different sizes
         np.testing.assert_allclose(xla.predict_proba(X[:n]), clf.predict_proba(X[:n]), atol=1e-5)
     assert compiled_forward(xla.model_, jit_compile=True).experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"epochs": 0}, "'epochs' parameter of DIAClassifier must be an int in the range"),
+        ({"learning_rate": -1.0}, "'learning_rate' parameter"),
+        ({"batch_size": -5}, "'batch_size' parameter"),
+        ({"pool_size": 0}, "'pool_size' parameter"),
+        ({"pool_size": (2, 0, 2)}, "'pool_size' parameter .* integers >= 1"),
+        ({"predict_batch_size": 0}, "'predict_batch_size' parameter"),
+        ({"class_weight": {0: -1.0, 1: 1.0}}, "'class_weight' parameter .* >= 0"),
+        ({"class_weight": {0: np.nan, 1: 1.0}}, "'class_weight' parameter"),
+        ({"class_weight": "even"}, "'class_weight' parameter"),
+        ({"dropout": 1.0}, "'dropout' parameter"),
+        ({"dropout": (0.1, 0.2, 1.5)}, "'dropout' parameter .* rates in"),
+        ({"kernel_size": (5, 3)}, "'kernel_size' parameter .* one per convolution block"),
+        ({"filters": ()}, "'filters' parameter"),
+        ({"filters": (16, 2.5, 8)}, "'filters' parameter .* integers >= 1"),
+        ({"validation_split": 1.0}, "'validation_split' parameter"),
+        ({"patience": -1}, "'patience' parameter"),
+        ({"early_stopping": "yes"}, "'early_stopping' parameter"),
+    ],
+)
+def test_bad_parameters_are_refused_before_any_work(params, match, monkeypatch):
+    X, y = images(DIAClassifier, n=4)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the parameters were checked")
+
+    clf = DIAClassifier(verbose=0, **params)
+    monkeypatch.setattr(clf, "_build_keras_model", no_work)
+    monkeypatch.setattr(clf, "_validate_data", no_work)
+    for method in (clf.fit, clf.partial_fit, clf.initialize):
+        with pytest.raises(InvalidParameterError, match=match):
+            method(X, y)
+    assert not hasattr(clf, "model_")
+
+
+def test_predict_checks_parameters_set_after_fit(fitted):
+    clf, X, _ = fitted[DIAClassifier]
+    bad = clone(clf).set_params(predict_batch_size=0)
+    bad.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
+    with pytest.raises(InvalidParameterError, match="'predict_batch_size' parameter"):
+        bad.predict_proba(X)
+
+
+def test_load_checkpoint_checks_parameters_first(tmp_path):
+    from skrb.models import load_checkpoint
+
+    with pytest.raises(InvalidParameterError, match="'predict_batch_size' parameter"):
+        path = tmp_path / "x.h5"
+        path.write_bytes(b"")
+        load_checkpoint(path, "dia", predict_batch_size=0)

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
 from skrb.preprocessing import StampScaler, StampStacker
@@ -132,6 +132,12 @@ def _expected_failures(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda est: type(est).__name__)
+def test_param_validation(estimator):
+    """Every parameter has a constraint, checked (InvalidParameterError) before any work."""
+    check_param_validation(type(estimator).__name__, clone(estimator))
 
 
 # -- the expected failures' behaviour, on stamp sets ----------------------------------------------

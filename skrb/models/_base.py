@@ -28,12 +28,14 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
 from skrb.models._inference import predict_batches
+from skrb.models._params import CNN_PARAMETER_CONSTRAINTS, check_per_block_params
 from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
 from skrb.preprocessing import StampStacker
@@ -66,6 +68,8 @@ class StampCNNClassifier(KerasClassifier):
     """The :class:`~skrb.preprocessing.StampStacker` layout of the images this model reads."""
 
     _estimator_type = "classifier"
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = CNN_PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -137,6 +141,11 @@ class StampCNNClassifier(KerasClassifier):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = not self.deterministic
         return tags
+
+    def _check_params(self) -> None:
+        """Validate the parameters before any work (``InvalidParameterError`` on a bad one)."""
+        self._validate_params()
+        check_per_block_params(self)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -359,7 +368,15 @@ class StampCNNClassifier(KerasClassifier):
         -------
         self : StampCNNClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            If a parameter is invalid (checked before anything else).
+        ValueError
+            If ``X`` or ``y`` is not valid input.
         """
+        self._check_params()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -368,6 +385,51 @@ class StampCNNClassifier(KerasClassifier):
             warnings.simplefilter("ignore", DataConversionWarning)
             check_binary_target(y)  # label errors before image errors
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None, **kwargs: Any
+    ) -> StampCNNClassifier:
+        """Train for one epoch, building the network first if needed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+            Images made by ``StampStacker(layout=self.layout)``, or their flattened form.
+        y : array-like of shape (n_samples,)
+            Labels, two classes (1 = real, 0 = bogus).
+        classes : array-like of shape (2,), optional
+            All the classes, needed on the first call if ``y`` does not hold both.
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-sample weights.
+        **kwargs : dict
+            Extra arguments for :meth:`keras.Model.fit`.
+
+        Returns
+        -------
+        self : StampCNNClassifier
+            The classifier, trained one more epoch.
+        """
+        self._check_params()
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+
+    def initialize(self, X: Any, y: Any) -> StampCNNClassifier:
+        """Build the network for the images' shape without training it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
+            Images of the shape the network is for.
+        y : array-like of shape (n_samples,)
+            Labels, both classes.
+
+        Returns
+        -------
+        self : StampCNNClassifier
+            The classifier with an untrained ``model_`` (used by
+            :func:`~skrb.models.load_checkpoint` before copying the published weights).
+        """
+        self._check_params()
+        return super().initialize(X, y)
 
     # -- prediction -----------------------------------------------------------------------------
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
@@ -391,6 +453,12 @@ class StampCNNClassifier(KerasClassifier):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments or use skrb.models.load_checkpoint."
             )
+        # set_params after fit can change these: checked here too, before any work
+        validate_parameter_constraints(
+            {k: self._parameter_constraints[k] for k in ("predict_batch_size", "jit_compile")},
+            {"predict_batch_size": self.predict_batch_size, "jit_compile": self.jit_compile},
+            caller_name=type(self).__name__,
+        )
         X = self._validate_images(X, reset=False)
         return predict_batches(
             self.model_, X, self.predict_batch_size, jit_compile=bool(self.jit_compile)

@@ -133,9 +133,10 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
             f"Model {model!r} has no published Keras HDF5 checkpoint; load_checkpoint reads "
             f"those of {', '.join(map(repr, with_checkpoints))}."
         )
+    clf = spec.classifier(**params)
+    clf._check_params()  # bad parameters are refused before the file is read
     path = _weights_file(Path(path))
     layers, image_shape = _read_layers(path)
-    clf = spec.classifier(**params)
     if image_shape is None:
         stamp = spec.checkpoint.stamp_size
         image_shape = clf._stacker().image_shape((stamp, stamp))

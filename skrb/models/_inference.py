@@ -73,8 +73,12 @@ def predict_batches(
     """
     import tensorflow as tf
 
+    if images.shape[0] == 0:
+        raise ValueError("images is empty: found 0 images.")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
     fn = compiled_forward(model, jit_compile=jit_compile)
-    step = max(int(batch_size), 1)
+    step = int(batch_size)
     out: np.ndarray | None = None
     for start in range(0, images.shape[0], step):
         batch = images[start : start + step]
