@@ -46,3 +46,18 @@ def checkpoint_dir() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def ztf_packets() -> tuple[list[dict], dict]:
+    """The records of four real ZTF alert packets and their writer schema (deep-copy to edit)."""
+    import fastavro
+
+    files = sorted(shared_path("ztf_alerts", "fink-alert-simulator").glob("*.avro"))[:4]
+    records = []
+    for path in files:
+        with open(path, "rb") as handle:
+            reader = fastavro.reader(handle)
+            records.append(next(reader))
+            schema = reader.writer_schema
+    return records, schema

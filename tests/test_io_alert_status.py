@@ -22,19 +22,11 @@ from skrb.io._avro import CUTOUT_FIELDS
 pytestmark = pytest.mark.shared_data
 
 
-@pytest.fixture(scope="module")
-def packets(request) -> tuple[list[dict], dict]:
+@pytest.fixture
+def packets(ztf_packets) -> tuple[list[dict], dict]:
     """Four real ZTF packets (records) and their writer schema."""
-    from conftest import shared_path
-
-    files = sorted(shared_path("ztf_alerts", "fink-alert-simulator").glob("*.avro"))[:4]
-    records = []
-    for path in files:
-        with open(path, "rb") as handle:
-            reader = fastavro.reader(handle)
-            records.append(next(reader))
-            schema = reader.writer_schema
-    return records, schema
+    records, schema = ztf_packets
+    return copy.deepcopy(records[:4]), schema
 
 
 def _write(path, schema, records):

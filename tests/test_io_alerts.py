@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import shutil
@@ -376,3 +377,54 @@ def test_bad_paths_and_parameters(tmp_path, few_files):
 def test_cutouts_larger_than_the_stamp_are_reported(few_files):
     with pytest.raises(ReadError, match=r"larger than the \(32, 32\) stamp"):
         read_alerts(few_files[:1], stamp_size=32, on_error="raise")
+
+
+def test_symlinked_sub_folders_are_followed_once_and_dangling_links_listed(
+    tmp_path, kowalski_alert_dir, few_files
+):
+    root = tmp_path / "alerts"
+    root.mkdir()
+    shutil.copy(few_files[0], root / few_files[0].name)
+    (root / "linked").symlink_to(kowalski_alert_dir, target_is_directory=True)
+    (root / "again").symlink_to(kowalski_alert_dir, target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "gone.avro").symlink_to(tmp_path / "deleted.avro")
+    with pytest.warns(ReadWarning, match=r"gone\.avro: dangling symbolic link to '.*deleted"):
+        alerts = read_alerts(root)
+    assert len(alerts.meta) == 1 + 36
+    assert len(set(alerts.meta["candid"])) == 37
+    assert list(alerts.errors["file"]) == [str(root / "gone.avro")]
+    with pytest.raises(ReadError, match=r"gone\.avro: dangling symbolic link"):
+        read_alerts(root, on_error="raise")
+    with pytest.raises(FileNotFoundError, match=r"gone\.avro: dangling symbolic link"):
+        read_alerts(root / "gone.avro")
+
+
+def test_a_metadata_field_of_the_wrong_type_is_masked_and_named(tmp_path, few_files):
+    packets = [_packet(f) for f in few_files[:3]]
+    schema = packets[0][1]
+    records = [record for record, _ in packets]
+    records[1]["candidate"]["jd"] = "2458456.5"  # a broker wrote one jd as text
+    string_schema = copy.deepcopy(schema)
+    for field in string_schema["fields"]:
+        if field["name"] == "candidate":
+            for sub in field["type"]["fields"]:
+                if sub["name"] == "jd":
+                    sub["type"] = "string"
+    _write(tmp_path / "a.avro", schema, records[:1])
+    _write(tmp_path / "b.avro", string_schema, records[1:2])
+    _write(tmp_path / "c.avro", schema, records[2:])
+    with pytest.warns(ReadWarning, match=r"b\.avro \(record 0\): candid \d+: field 'jd' is a str"):
+        alerts = read_alerts(tmp_path)
+    jd = alerts.meta["jd"]
+    assert jd.dtype.kind == "f"
+    assert jd.mask.tolist() == [False, True, False]
+    assert jd[0] == records[0]["candidate"]["jd"]
+    assert list(alerts.meta["status"]) == ["ok"] * 3
+    (error,) = alerts.errors["error"]
+    assert error == (
+        f"candid {records[1]['candid']}: field 'jd' is a str ('2458456.5') where ZTF's alert "
+        "schema has a number; masked"
+    )
+    with pytest.raises(ReadError, match=r"b\.avro \(record 0\).*'jd'"):
+        read_alerts(tmp_path, on_error="raise")

@@ -207,3 +207,31 @@ def test_read_fits_stamps_hdu_choice(tmp_path, rng):
     chosen = read_fits_stamps(path, path, path, hdu="SCI")
     assert (first.data == 0).all()
     np.testing.assert_array_equal(chosen.data[0, 1], image)
+
+
+def test_read_fits_stamps_skips_an_odd_sized_set_when_asked(triplets, tmp_path):
+    for panel in triplets:
+        path = tmp_path / f"{panel}_big.fits"
+        fits.PrimaryHDU(np.zeros((11, 11), "f4")).writeto(path)
+        triplets[panel][0] = path  # the odd one out comes first
+    with pytest.warns(ReadWarning, match=r"srch_big\.fits \(record 0\): .*\(11, 11\), unlike"):
+        stamps = read_fits_stamps(
+            triplets["srch"], triplets["temp"], triplets["diff"], on_error="warn"
+        )
+    assert stamps.data.shape == (3, 3, 9, 9)
+    assert list(stamps.meta["index"]) == [1, 2, 3]
+    assert list(stamps.errors["record"]) == [0]
+    with pytest.raises(ReadError, match=r"srch1\.fits is \(9, 9\) but .*srch_big\.fits is"):
+        read_fits_stamps(triplets["srch"], triplets["temp"], triplets["diff"])
+
+
+def test_read_fits_stamps_masks_infinite_pixels(triplets, tmp_path):
+    image = np.ones((9, 9), ">f8")
+    image[1, 1], image[2, 2], image[3, 3] = np.inf, -np.inf, 1e39  # 1e39: beyond float32
+    path = tmp_path / "diff_inf.fits"
+    fits.PrimaryHDU(image).writeto(path)
+    triplets["diff"][1] = path
+    stamps = read_fits_stamps(triplets["srch"], triplets["temp"], triplets["diff"])
+    assert list(stamps.meta["n_nonfinite"]) == [0, 3, 0, 0]
+    assert np.isnan(stamps.data[1, 2, [1, 2, 3], [1, 2, 3]]).all()
+    assert not np.isinf(stamps.data).any()

@@ -125,10 +125,12 @@ def iter_alerts(
         raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    sources = _sources(paths)
+    skipped: list[tuple[str, int, str]] = []  # dangling links: listed with the first batch
+    sources = _sources(paths, skipped, on_error)
     options = {"stamp_size": int(stamp_size), "pad": pad, "on_error": on_error}
     return _stream(
         sources,
+        skipped=skipped,
         names=names,
         columns=columns,
         batch_size=int(batch_size),
@@ -173,6 +175,7 @@ def _fill_parallel(
 def _stream(
     sources: Sequence[tuple[str, str | bytes]],
     *,
+    skipped: list[tuple[str, int, str]],
     names: Sequence[str],
     columns: Sequence[str],
     batch_size: int,
@@ -182,6 +185,7 @@ def _stream(
     options: dict,
 ) -> Iterator[Bunch]:
     rows = AlertRows(names, options["stamp_size"])
+    rows.errors.extend(skipped)
     on_error = options["on_error"]
     n_yielded = 0
     disable = None if progress is None else not progress

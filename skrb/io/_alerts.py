@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from skrb._panels import PANELS
 from skrb.io._alert_decode import PADS, read_alert_files
 from skrb.io._errors import ReadError, check_on_error, error_message, report_errors
 from skrb.io._parallel import map_chunks
-from skrb.io._paths import PathsLike, expand_paths
+from skrb.io._paths import PathsLike, Skipped, expand_paths
 
 __all__ = ["ALERT_COLUMNS", "read_alerts"]
 
@@ -42,26 +43,81 @@ _REQUIRED_COLUMNS = tuple(name for name in ALERT_COLUMNS if name not in _ALWAYS_
 _SENTINEL_BELOW = -1e30
 
 
-def _column(name: str, values: list[Any], always_masked: bool) -> Column:
-    """Build a column, masked where a value is absent (None)."""
+# What ZTF's schema holds in each of ALERT_COLUMNS (other columns: what most alerts hold).
+_STRING_COLUMNS = ("objectId", "isdiffpos")
+
+
+def _kind(value: Any) -> str:
+    """Return a metadata value's kind: 'number', 'str', 'bool', or its type's name."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def _expected_kind(name: str, kinds: list[str]) -> tuple[str, str]:
+    """Return the kind a column should hold, and where that comes from (for messages)."""
+    if name in ALERT_COLUMNS:
+        return ("str" if name in _STRING_COLUMNS else "number"), "ZTF's alert schema has"
+    return Counter(kinds).most_common(1)[0][0], "the other alerts have"
+
+
+def _column(name: str, values: list[Any], always_masked: bool) -> tuple[Column, list[tuple]]:
+    """Build a column, masked where a value is absent (None) or of the wrong kind.
+
+    Returns the column and ``(row, reason)`` for each value masked for its kind (a ``jd``
+    written as a string in one file must not turn the whole column into strings).
+    """
+    kinds = [_kind(value) for value in values if value is not None]
+    wrong: list[tuple[int, str]] = []
+    if kinds:
+        expected, source = _expected_kind(name, kinds)
+        for row, value in enumerate(values):
+            if value is not None and _kind(value) != expected:
+                shown = repr(value)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                wrong.append(
+                    (
+                        row,
+                        f"field {name!r} is a {_kind(value)} ({shown}) where {source} a "
+                        f"{expected}; masked",
+                    )
+                )
+        if wrong:
+            values = list(values)
+            for row, _ in wrong:
+                values[row] = None
     mask = np.array([value is None for value in values], dtype=bool)
     if mask.all():
-        return MaskedColumn(np.full(len(values), np.nan), name=name, mask=mask)
+        return MaskedColumn(np.full(len(values), np.nan), name=name, mask=mask), wrong
     filler = next(value for value in values if value is not None)
     array = np.asarray([filler if value is None else value for value in values])
     if mask.any() or always_masked:
-        return MaskedColumn(array, name=name, mask=mask)
-    return Column(array, name=name)
+        return MaskedColumn(array, name=name, mask=mask), wrong
+    return Column(array, name=name), wrong
 
 
-def _sources(paths: PathsLike | bytes | Sequence[bytes]) -> list[tuple[str, str | bytes]]:
-    """``(name, path or bytes)`` of each Avro file to read."""
+def _sources(
+    paths: PathsLike | bytes | Sequence[bytes],
+    skipped: Skipped | None = None,
+    on_error: str = "skip",
+) -> list[tuple[str, str | bytes]]:
+    """``(name, path or bytes)`` of each Avro file to read.
+
+    Dangling links met in folders go to ``skipped`` (``on_error="raise"`` raises for them).
+    """
     if isinstance(paths, bytes | bytearray | memoryview):
         paths = [paths]
     if isinstance(paths, list | tuple) and paths:
         if all(isinstance(item, bytes | bytearray | memoryview) for item in paths):
             return [(f"<bytes {i}>", bytes(item)) for i, item in enumerate(paths)]
-    files = expand_paths(paths, suffix=".avro", what="Avro alert")
+    found: Skipped = [] if skipped is None else skipped
+    files = expand_paths(paths, suffix=".avro", what="Avro alert", skipped=found)
+    if found and on_error == "raise":
+        raise ReadError(error_message(*found[0]))
     return [(os.fspath(path), os.fspath(path)) for path in files]
 
 
@@ -98,17 +154,31 @@ def _bunch(
     columns: Sequence[str],
     masked_sentinel: str,
     on_error: str,
+    skipped: Skipped = (),
 ) -> Bunch:
-    """Assemble decoded chunks (see ``AlertRows``) into read_alerts' Bunch."""
-    errors = [error for chunk in chunks for error in chunk["errors"]]
+    """Assemble decoded chunks (see ``AlertRows``) into read_alerts' Bunch.
+
+    ``skipped`` (dangling links met while listing the files) heads ``errors``; a metadata
+    value of the wrong kind is masked and named there too.
+    """
+    errors = [*skipped, *(error for chunk in chunks for error in chunk["errors"])]
     masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
 
     def gathered(name: str) -> list[Any]:
         return [value for chunk in chunks for value in chunk["rows"][name]]
 
-    table = Table(
-        [_column(name, gathered(name), name in masked) for name in (*names, "file", "record")]
-    )
+    files, records, candids = gathered("file"), gathered("record"), gathered("candid")
+    built, n_retyped = [], 0
+    for name in (*names, "file", "record"):
+        column, wrong = _column(name, gathered(name), name in masked)
+        for row, reason in wrong:
+            label = "" if candids[row] is None else f"candid {candids[row]}: "
+            if on_error == "raise":
+                raise ReadError(error_message(files[row], records[row], label + reason))
+            errors.append((files[row], records[row], label + reason))
+            n_retyped += 1
+        built.append(column)
+    table = Table(built)
     table["status"] = np.array(gathered("status"), dtype=str)
     table["n_nonfinite"] = np.array(gathered("n_nonfinite"), dtype=np.int64)
     table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
@@ -122,7 +192,7 @@ def _bunch(
             errors,
             on_error,
             what="Avro files or alerts",
-            n_kept=sum(chunk["n_kept"] for chunk in chunks),
+            n_kept=n_retyped + sum(chunk["n_kept"] for chunk in chunks),
         ),
         panels=PANELS,
     )
@@ -150,7 +220,9 @@ def read_alerts(
     ----------
     paths : path-like, glob pattern, bytes or list of them
         Avro files (any name), folders (searched recursively for ``*.avro``) or glob patterns
-        (``**`` allowed); files found in folders and patterns are read in sorted order. Or the
+        (``**`` allowed); files found in folders and patterns are read in sorted order (folders
+        are searched through symbolic links, each real folder once; dangling links are listed
+        in ``errors``). Or the
         bytes of Avro files already in memory (e.g. the values of Kafka alert messages), named
         ``"<bytes i>"`` in ``meta["file"]`` and ``errors``.
     columns : sequence of str, default=()
@@ -270,7 +342,8 @@ def read_alerts(
         masked_sentinel=masked_sentinel,
         on_error=on_error,
     )
-    sources = _sources(paths)
+    skipped: Skipped = []
+    sources = _sources(paths, skipped, on_error)
     chunks = map_chunks(
         read_alert_files,
         sources,
@@ -283,5 +356,7 @@ def read_alerts(
         on_error=on_error,
     )
     if not any(len(chunk["rows"]["file"]) for chunk in chunks):
-        raise _nothing_read([error for chunk in chunks for error in chunk["errors"]], len(sources))
-    return _bunch(chunks, names, columns, masked_sentinel, on_error)
+        raise _nothing_read(
+            [*skipped, *(error for chunk in chunks for error in chunk["errors"])], len(sources)
+        )
+    return _bunch(chunks, names, columns, masked_sentinel, on_error, skipped)

@@ -8,8 +8,10 @@ need. A reader schema that keeps only the alert identifiers, ``candidate`` and t
 The container (header, blocks, sync markers) is parsed here, one block at a time (a bundle of
 thousands of alerts is never held whole), and the parsed schemas are cached by the header's
 schema text: fastavro would otherwise re-parse the ~200-field ZTF schema for every single-alert
-file, which costs as much as decoding the alert. Codecs: null, deflate and snappy
-here; any other codec fastavro knows (zstandard, bzip2, xz, lz4) goes through ``fastavro.reader``.
+file, which costs as much as decoding the alert. Codecs: null, deflate and snappy here, each
+block inflated no further than 16 MiB per record it announces (a decompression bomb is refused
+before it fills memory); any other codec fastavro knows (zstandard, bzip2, xz, lz4) goes through
+``fastavro.reader``, unbounded.
 """
 
 from __future__ import annotations
@@ -170,21 +172,57 @@ def _iter_blocks(stream: BinaryIO, sync: bytes) -> Iterator[tuple[int, bytes]]:
         yield count, block
 
 
-def _inflate(block: bytes) -> bytes:
-    return zlib.decompress(block, -15)
+# No alert record comes near this once decompressed (a ZTF alert is ~0.1 MB, a Rubin one with
+# its history and cutouts under 1 MB): a block may inflate to this much per record it holds.
+_MAX_RECORD_BYTES = 16 * 2**20
 
 
-def _unsnappy(block: bytes) -> bytes:
+def _too_large(max_bytes: int) -> ValueError:
+    return ValueError(
+        f"corrupt Avro block: it inflates beyond {max_bytes} bytes, more than "
+        f"{_MAX_RECORD_BYTES // 2**20} MiB per record it announces (a decompression bomb?)."
+    )
+
+
+def _inflate(block: bytes, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(-15)
+    data = inflater.decompress(block, max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes)
+    return data
+
+
+def _unsnappy(block: bytes, max_bytes: int) -> bytes:
     import cramjam
 
+    size, _ = _read_varint(block)  # raw snappy starts with the uncompressed length
+    if size > max_bytes:
+        raise _too_large(max_bytes)
     data = bytes(cramjam.snappy.decompress_raw(block[:-4]))
     if zlib.crc32(data) != int.from_bytes(block[-4:], "big"):
         raise ValueError("corrupt snappy block: CRC mismatch.")
     return data
 
 
-_CODECS: dict[str, Callable[[bytes], bytes]] = {
-    "null": bytes,
+def _read_varint(raw: bytes) -> tuple[int, int]:
+    """Decode an unsigned varint (snappy's preamble) at the start of ``raw``."""
+    result = shift = pos = 0
+    while pos < len(raw) and shift < 64:
+        byte = raw[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+    raise ValueError("corrupt snappy block: malformed length preamble.")
+
+
+def _no_codec(block: bytes, max_bytes: int) -> bytes:
+    return bytes(block)
+
+
+_CODECS: dict[str, Callable[[bytes, int], bytes]] = {
+    "null": _no_codec,
     "deflate": _inflate,
     "snappy": _unsnappy,
 }
@@ -214,6 +252,6 @@ def _iter_stream(stream: BinaryIO) -> Iterator[dict[str, Any]]:
         yield from fastavro.reader(stream, reader_schema=reader)
         return
     for count, block in _iter_blocks(stream, sync):
-        data = io.BytesIO(decompress(block))
+        data = io.BytesIO(decompress(block, max(count, 1) * _MAX_RECORD_BYTES))
         for _ in range(count):
             yield fastavro.schemaless_reader(data, writer, reader)

@@ -53,8 +53,9 @@ def read_fits_stamps(
         The HDU holding the image (index or ``EXTNAME``); ``None`` takes the first HDU that
         holds a 2-D image.
     on_error : {"raise", "warn", "skip"}, default="raise"
-        What to do with a stamp set whose files cannot be read or whose panels differ in shape:
-        raise :class:`~skrb.io.ReadError` naming the file, or leave it out (with one
+        What to do with a stamp set whose files cannot be read, whose panels differ in shape,
+        or whose shape differs from that of most stamp sets: raise
+        :class:`~skrb.io.ReadError` naming the file, or leave it out (with one
         :class:`~skrb.io.ReadWarning`, or silently). The rows kept are in ``meta["index"]``.
     n_jobs : int or None, default=None
         Number of processes reading in parallel (``None`` means 1, ``-1`` all cores).
@@ -64,16 +65,20 @@ def read_fits_stamps(
     Returns
     -------
     stamps : :class:`~sklearn.utils.Bunch`
-        With ``data`` (n, 3, H, W) float32 in :data:`skrb.PANELS` order, NaN kept; ``meta``,
-        an :class:`~astropy.table.Table` with the ``index`` of each stamp set in the lists and
-        its ``search``, ``template`` and ``difference`` files; ``errors`` (the stamp sets left
-        out, see ``on_error``) and ``panels``.
+        With ``data`` (n, 3, H, W) float32 in :data:`skrb.PANELS` order, NaN kept, +-inf
+        (and values beyond float32) set to NaN; ``meta``, an :class:`~astropy.table.Table`
+        with the ``index`` of each stamp set in the lists, its ``search``, ``template`` and
+        ``difference`` files and ``n_nonfinite`` (its pixels that were +-inf); ``errors`` (the
+        stamp sets left out, see ``on_error``) and ``panels``.
 
     Raises
     ------
+    ReadError
+        With ``on_error="raise"``, for the first unreadable stamp set, one whose panels differ
+        in shape, or stamp sets that differ in shape from one another (naming the files);
+        whatever ``on_error``, when none can be read.
     ValueError
-        If the lists differ in length or are empty, if the panels of a stamp set differ in shape
-        (naming the files), or if the stamp sets differ in shape from one another.
+        If the lists differ in length or are empty.
     FileNotFoundError
         If a file does not exist.
 
@@ -109,9 +114,15 @@ def read_fits_stamps(
     data, index, errors = read_stamp_sets(
         triplets, fmt="fits", hdu=hdu, on_error=on_error, n_jobs=n_jobs, progress=progress
     )
+    infinite = np.isinf(data)
+    data[infinite] = np.nan
     meta = Table(
-        [index, *(np.array(paths, dtype=str)[index] for paths in lists)],
-        names=("index", *PANELS),
+        [
+            index,
+            *(np.array(paths, dtype=str)[index] for paths in lists),
+            infinite.sum(axis=(1, 2, 3), dtype=np.int64),
+        ],
+        names=("index", *PANELS, "n_nonfinite"),
     )
     return Bunch(
         data=data,

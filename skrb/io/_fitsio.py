@@ -159,6 +159,11 @@ def _select_hdu(
         chosen = next((candidate for candidate in hdul if _is_2d_image(candidate)), None)
         if chosen is None:
             raise ValueError("the file holds no HDU with a 2-D image.")
+    if min(chosen.shape) < 1:
+        raise ValueError(
+            f"invalid FITS header: the image is {'x'.join(map(str, chosen.shape))} pixels; an "
+            "image axis needs at least 1 pixel."
+        )
     _check_side(tuple(chosen.shape), max_side)
     offset, n_bytes = getattr(chosen, "_data_offset", None), getattr(chosen, "_data_size", None)
     if isinstance(offset, int) and isinstance(n_bytes, int) and offset + n_bytes > size:
@@ -251,10 +256,12 @@ def decode_fits_image(
 
 def _decode_with_astropy(raw: bytes, hdu: int | str | None, max_side: int | None) -> np.ndarray:
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyUserWarning
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            warnings.simplefilter("ignore", AstropyUserWarning)  # truncation: checked here
             with fits.open(io.BytesIO(raw), memmap=False) as hdul:
                 data = _select_hdu(hdul, hdu, len(raw), max_side)
                 with np.errstate(over="ignore", invalid="ignore"):

@@ -1,4 +1,9 @@
-"""Expand what users pass as "paths": files, folders, glob patterns, or lists of them."""
+"""Expand what users pass as "paths": files, folders, glob patterns, or lists of them.
+
+Folders are searched through symbolic links (a linked sub-folder is read like any other),
+each real folder once, so a link back to a parent does not loop; links that point nowhere are
+reported rather than dropped without a word.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,60 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["PathsLike", "expand_paths"]
+__all__ = ["PathsLike", "Skipped", "expand_paths"]
 
 PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 _GLOB_CHARS = frozenset("*?[")
 
 
-def expand_paths(paths: PathsLike, *, suffix: str, what: str) -> list[Path]:
+Skipped = list[tuple[str, int, str]]
+
+
+def _dangling(path: str | os.PathLike[str]) -> str:
+    return f"dangling symbolic link to {os.readlink(path)!r} (no such file or folder); skipped"
+
+
+def _search_folder(folder: Path, suffix: str, skipped: Skipped | None) -> list[Path]:
+    """Files ending in ``suffix`` under ``folder``, following links, each real folder once."""
+    found: list[Path] = []
+    searched: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in searched:  # a link loop, or a second link to a folder already searched
+            dirs[:] = []
+            continue
+        searched.add(real)
+        for name in names:
+            path = Path(root, name)
+            if path.is_file():
+                if name.endswith(suffix):
+                    found.append(path)
+            elif path.is_symlink() and skipped is not None:
+                skipped.append((os.fspath(path), -1, _dangling(path)))
+    unique: dict[str, Path] = {}
+    for path in sorted(found):  # one file reached through two links is read once
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values())
+
+
+def expand_paths(
+    paths: PathsLike, *, suffix: str, what: str, skipped: Skipped | None = None
+) -> list[Path]:
     """Return the files named by ``paths``, in a stable order.
 
     Parameters
     ----------
     paths : path-like or iterable of path-like
         Files (taken as given, whatever their name), folders (searched recursively for files
-        ending in ``suffix``, sorted) and glob patterns (``**`` allowed, sorted).
+        ending in ``suffix``, through symbolic links, each real folder once; sorted) and glob
+        patterns (``**`` allowed, sorted).
     suffix : str
         File name ending looked for inside folders, e.g. ``".avro"``.
     what : str
         What the files are, for error messages (e.g. ``"Avro alert"``).
+    skipped : list or None, default=None
+        Where to append ``(path, -1, reason)`` for each dangling symbolic link met in a folder
+        or matched by a pattern (the readers list them in their ``errors``).
 
     Returns
     -------
@@ -52,14 +93,20 @@ def expand_paths(paths: PathsLike, *, suffix: str, what: str) -> list[Path]:
             raise TypeError(f"paths must hold file names, folders or patterns; got {entry!r}.")
         path = Path(entry).expanduser()
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob(f"*{suffix}") if p.is_file()))
+            files.extend(_search_folder(path, suffix, skipped))
         elif path.is_file():
             files.append(path)
+        elif path.is_symlink():
+            raise FileNotFoundError(f"{os.fspath(path)}: {_dangling(path).split(';')[0]}.")
         elif _GLOB_CHARS & set(os.fspath(path)):
             matches = sorted(glob.glob(os.fspath(path), recursive=True))
             if not matches:
                 raise FileNotFoundError(f"No file matches the pattern {os.fspath(path)!r}.")
-            files.extend(Path(m) for m in matches if Path(m).is_file())
+            for match in map(Path, matches):
+                if match.is_file():
+                    files.append(match)
+                elif match.is_symlink() and not match.exists() and skipped is not None:
+                    skipped.append((os.fspath(match), -1, _dangling(match)))
         else:
             raise FileNotFoundError(f"No such file or folder: {os.fspath(path)!r}.")
     if not files:

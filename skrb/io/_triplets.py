@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from skrb.io._errors import ReadError, error_message
+from skrb.io._errors import ReadError, error_message, one_line
 from skrb.io._fitsio import read_fits_image
 from skrb.io._parallel import map_chunks
 
@@ -54,7 +55,7 @@ def _read_chunk(
         except (ValueError, OSError) as exc:
             if on_error == "raise":
                 raise ReadError(error_message(failed, -1, exc)) from exc
-            errors.append((os.fspath(failed), index, f"{type(exc).__name__}: {exc}"))
+            errors.append((os.fspath(failed), index, f"{type(exc).__name__}: {one_line(exc)}"))
             continue
         kept.append(index)
         stamps.append(np.stack(panels))
@@ -80,15 +81,15 @@ def read_stamp_sets(
         Position in ``triplets`` of each stamp set read.
     errors : list of (file, index, reason)
         The triplets skipped (``on_error`` "warn" or "skip"), with the file that failed
-        (the search panel's where the panels differ in shape).
+        (the search panel's where the panels differ in shape, or where the stamp set's shape
+        differs from the most common one), in triplet order.
 
     Raises
     ------
     ReadError
-        With ``on_error="raise"``, for the first unreadable triplet; otherwise when none could
-        be read.
-    ValueError
-        If the stamp sets read differ in shape (they cannot be stacked); names two of them.
+        With ``on_error="raise"``, for the first unreadable triplet, or when the stamp sets
+        differ in shape (naming one of the most common shape and one of another); whatever
+        ``on_error``, when none could be read.
     """
     items = [(i, tuple(map(os.fspath, paths))) for i, paths in enumerate(triplets)]
     chunks = map_chunks(
@@ -111,11 +112,30 @@ def read_stamp_sets(
                 f"None of the {len(triplets)} stamp set(s) could be read: {errors[0][2]}"
             )
         return np.empty((0, 3, 0, 0), dtype=np.float32), index, errors
-    first = stamps[0].shape
-    for position, stamp in enumerate(stamps):
-        if stamp.shape != first:
-            raise ValueError(
-                f"Stamp sets differ in shape and cannot be stacked: {triplets[index[0]][0]} is "
-                f"{first[1:]} but {triplets[index[position]][0]} is {stamp.shape[1:]}."
+    shapes = Counter(stamp.shape for stamp in stamps)
+    if len(shapes) > 1:
+        # the most common shape wins (ties: the first stamp set's); the others are odd ones out
+        common = max(shapes, key=lambda shape: (shapes[shape], shape == stamps[0].shape))
+        odd = [position for position, stamp in enumerate(stamps) if stamp.shape != common]
+        if on_error == "raise":
+            first_odd = odd[0]
+            first_common = next(p for p, stamp in enumerate(stamps) if stamp.shape == common)
+            raise ReadError(
+                f"Stamp sets differ in shape and cannot be stacked: "
+                f"{triplets[index[first_common]][0]} is {common[1:]} but "
+                f"{triplets[index[first_odd]][0]} is {stamps[first_odd].shape[1:]}."
             )
+        for position in odd:
+            errors.append(
+                (
+                    os.fspath(triplets[index[position]][0]),
+                    int(index[position]),
+                    f"ValueError: the stamp set is {stamps[position].shape[1:]}, unlike the "
+                    f"{shapes[common]} others {common[1:]}; skipped",
+                )
+            )
+        keep = np.array([stamp.shape == common for stamp in stamps])
+        stamps = [stamp for stamp, kept in zip(stamps, keep, strict=True) if kept]
+        index = index[keep]
+        errors.sort(key=lambda error: error[1])
     return np.stack(stamps), index, errors

@@ -1,0 +1,167 @@
+"""Readers refuse oversized cutouts, decompression bombs and lying FITS headers before allocating.
+
+Built from real ZTF packets (../shared/data): one cutout is replaced by a hostile one, the
+alert is kept with a status naming the problem, and every other alert reads as before.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import tracemalloc
+import zlib
+
+import fastavro
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from skrb.io import ReadWarning, read_alerts
+from skrb.io._fitsio import SURVEY_MAX_SIDE, decode_fits_image
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def packets(ztf_packets) -> tuple[list[dict], dict]:
+    """Three real ZTF packets (records) and their writer schema."""
+    records, schema = ztf_packets
+    return copy.deepcopy(records[:3]), schema
+
+
+def _fits(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    fits.PrimaryHDU(image).writeto(buffer)
+    return buffer.getvalue()
+
+
+def _set_card(raw: bytes, key: str, value: int) -> bytes:
+    """``raw`` with the header card ``key`` claiming ``value`` (the data left as they are)."""
+    raw = bytearray(raw)
+    pos = raw.find(key.ljust(8).encode() + b"= ")
+    assert pos >= 0 and pos % 80 == 0
+    raw[pos + 10 : pos + 30] = str(value).rjust(20).encode()
+    return bytes(raw)
+
+
+def _gzip_bomb(header: bytes, inflated: int) -> bytes:
+    """A gzip stream of ``header`` followed by ``inflated`` zero bytes, built 1 MiB at a time."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [deflater.compress(header)]
+    chunk = bytes(2**20)
+    for _ in range(inflated // len(chunk)):
+        parts.append(deflater.compress(chunk))
+    parts.append(deflater.flush())
+    return b"".join(parts)
+
+
+def _read_with(tmp_path, packets, field: str, stamp_data: bytes, name: str = "bad.avro"):
+    records, schema = packets
+    records = copy.deepcopy(records)
+    records[1][field]["stampData"] = stamp_data
+    path = tmp_path / name
+    with open(path, "wb") as handle:
+        fastavro.writer(handle, schema, records)
+    with pytest.warns(ReadWarning, match=rf"{name} \(record 1\): candid {records[1]['candid']}: "):
+        alerts = read_alerts(path)
+    assert list(alerts.meta["status"][[0, 2]]) == ["ok", "ok"]
+    good = read_alerts([tmp_path / "good.avro"]) if (tmp_path / "good.avro").exists() else None
+    if good is None:
+        with open(tmp_path / "good.avro", "wb") as handle:
+            fastavro.writer(handle, schema, packets[0])
+        good = read_alerts(tmp_path / "good.avro")
+    np.testing.assert_array_equal(alerts.data[[0, 2]], good.data[[0, 2]])
+    return alerts
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path, packets):
+    header = _fits(np.zeros((63, 63), ">f4"))[:2880]
+    bomb = _gzip_bomb(header, 64 * 2**20)  # 64 MiB of zeros behind a 63 x 63 header
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    try:
+        alerts = _read_with(tmp_path, packets, "cutoutDifference", bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    status = alerts.meta["status"][1]
+    assert status.startswith("unreadable difference cutout: the gzip stream inflates beyond ")
+    assert "decompression bomb" in status
+    assert peak < 16 * 2**20, f"reading the bomb took {peak / 2**20:.0f} MiB"
+    assert np.isnan(alerts.data[1, 2]).all() and not np.isnan(alerts.data[1, 0]).all()
+
+
+def test_a_cutout_larger_than_the_survey_allows_is_refused(tmp_path, packets):
+    small = _fits(np.ones((8, 8), ">f4"))
+    claims = _set_card(_set_card(small, "NAXIS1", 600), "NAXIS2", 600)
+    alerts = _read_with(tmp_path, packets, "cutoutTemplate", gzip.compress(claims))
+    assert alerts.meta["status"][1] == (
+        "unreadable template cutout: the header claims a 600x600 pixel image, larger than the "
+        "survey's largest cutout (63x63); refused before reading it."
+    )
+
+
+def test_a_header_claiming_more_pixels_than_the_bytes_hold(tmp_path, packets):
+    claims = _set_card(_set_card(_fits(np.ones((8, 8), ">f4")), "NAXIS1", 63), "NAXIS2", 63)
+    alerts = _read_with(tmp_path, packets, "cutoutScience", claims)
+    assert alerts.meta["status"][1] == (
+        "unreadable search cutout: FITS image data are truncated: the header announces 63x63 "
+        "pixels (15876 bytes) but only 2880 bytes follow it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("NAXIS1", 0, "invalid FITS header: NAXIS1 = 0; an image axis needs at least 1 pixel."),
+        ("NAXIS2", -1, "invalid FITS header: NAXIS2 = -1; an image axis needs at least 1 pixel."),
+        (
+            "BITPIX",
+            17,
+            "invalid FITS header: BITPIX = 17 is not a FITS pixel type "
+            "(one of 8, 16, 32, 64, -32, -64).",
+        ),
+    ],
+)
+def test_exact_messages_for_impossible_headers(tmp_path, packets, key, value, message):
+    raw = _set_card(_fits(np.ones((63, 63), ">f4")), key, value)
+    with pytest.raises(ValueError) as caught:
+        decode_fits_image(raw)
+    assert str(caught.value) == message
+    alerts = _read_with(tmp_path, packets, "cutoutDifference", gzip.compress(raw))
+    assert alerts.meta["status"][1] == f"unreadable difference cutout: {message}"
+
+
+def test_rubin_bound_in_the_shared_decoder():
+    """Rubin cutouts (CCDData files, several HDUs) go through astropy: bounded there too."""
+    side = SURVEY_MAX_SIDE["rubin"]
+
+    def ccd_like(n: int) -> bytes:
+        buffer = io.BytesIO()
+        image = np.ones((n, n), "f4")
+        fits.HDUList([fits.PrimaryHDU(image), fits.ImageHDU(image, name="UNCERT")]).writeto(buffer)
+        return buffer.getvalue()
+
+    assert decode_fits_image(ccd_like(side), max_side=side).shape == (side, side)
+    with pytest.raises(ValueError, match=rf"{side + 1}x{side + 1} pixel image, larger .*102x102"):
+        decode_fits_image(ccd_like(side + 1), max_side=side)
+    truncated = ccd_like(40)[: 2880 + 1000]
+    with pytest.raises(ValueError, match="truncated"):
+        decode_fits_image(truncated)
+
+
+def test_an_avro_deflate_bomb_is_refused(tmp_path, packets):
+    records, schema = packets
+    records = copy.deepcopy(records)
+    records[2]["cutoutScience"]["stampData"] = bytes(20 * 2**20)  # 20 MiB of zeros
+    path = tmp_path / "bomb.avro"
+    with open(path, "wb") as handle:  # one block per record
+        writer = fastavro.write.Writer(handle, schema, codec="deflate")
+        for record in records:
+            writer.write(record)
+            writer.flush()
+    assert path.stat().st_size < 2**20
+    with pytest.warns(ReadWarning, match=r"bomb\.avro \(record 2\): .*decompression bomb"):
+        alerts = read_alerts(path)
+    assert list(alerts.meta["candid"]) == [r["candid"] for r in records[:2]]
