@@ -27,11 +27,12 @@ TITLES: dict[str, str] = {
     "skrb.io": "Readers: ZTF alert packets and FITS stamps",
     "skrb.preprocessing": "Transformers: scaling and stacking stamp sets",
     "skrb.models": "Classifiers: the paper's CNNs, braai, and published checkpoints",
+    "skrb.persistence": "Safe model files: saving and loading without pickle",
     "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",
     "skrb.metrics": "Metrics used by surveys",
     "skrb.model_selection": "Comparing models",
     "skrb.report": "Reports",
-    "skrb.utils": "Utilities: validation of stamp sets and labels, TensorFlow's CPU kernels",
+    "skrb.utils": "Utilities: validation, atomic outputs, TensorFlow's CPU kernels",
     "skrb.cli": "The command line",
 }
 """Section titles, in the order of the page; sub-packages not named here follow, titled by the

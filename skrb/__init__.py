@@ -33,10 +33,18 @@ _SUBMODULES = {
     "report",
     "utils",
     "cli",
+    "persistence",
 }
 _PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline", "make_pipeline"}
+_PERSISTENCE = {"save_model", "load_model"}
 
-__all__ = ["PANELS", "__version__", *sorted(_PIPELINES), *sorted(_SUBMODULES)]
+__all__ = [
+    "PANELS",
+    "__version__",
+    *sorted(_PIPELINES),
+    *sorted(_PERSISTENCE),
+    *sorted(_SUBMODULES),
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -44,6 +52,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"skrb.{name}")
     if name in _PIPELINES:
         return getattr(importlib.import_module("skrb.pipeline"), name)
+    if name in _PERSISTENCE:
+        return getattr(importlib.import_module("skrb.persistence"), name)
     raise AttributeError(f"module 'skrb' has no attribute {name!r}")
 
 
