@@ -40,8 +40,9 @@ def _skrb_custom_objects() -> set[str]:
     """Return the registered names of the Keras objects that skrb registered."""
     import keras
 
-    import skrb.models  # noqa: F401  (registers skrb's layers)
+    from skrb.persistence._classes import allowed_classes
 
+    allowed_classes()  # imports every skrb model module, which registers skrb's layers
     return {
         name
         for name, obj in keras.saving.get_custom_objects().items()
