@@ -92,7 +92,7 @@ def test_bad_paths_and_options_end_with_one_line(capsys, tmp_path, monkeypatch, 
 def test_unreadable_stamp_file(capsys, tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"this is not numpy")
-    _one_line_error(capsys, ["compare", "--stamps", str(bad)], "cannot read stamp sets")
+    _one_line_error(capsys, ["compare", "--stamps", str(bad)], "not a readable .npz")
 
 
 def test_stamp_file_without_labels_for_training(capsys, tmp_path, rng):

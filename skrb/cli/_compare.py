@@ -13,6 +13,7 @@ from skrb.cli._options import (
     add_command,
     add_training_arguments,
     keras_verbosity,
+    positive_int,
     probability,
     training_overrides,
 )
@@ -77,7 +78,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--n-examples",
-        type=int,
+        type=positive_int,
         default=2,
         metavar="N",
         help="example stamps per outcome in the report's saliency figures (default 2)",

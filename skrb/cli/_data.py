@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import operator
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ __all__ = [
     "add_data_arguments",
     "check_paths",
     "load_dataset",
+    "note",
     "parse_label_rule",
     "read_stamp_file",
 ]
@@ -126,7 +128,7 @@ def parse_label_rule(rule: str, meta: Table) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_stamp_file(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read stamp sets (and labels, if stored) from ``.npz`` or ``.npy``.
+    """Read stamp sets (and labels, if stored) with :func:`skrb.io.read_stamp_file`.
 
     Parameters
     ----------
@@ -142,7 +144,7 @@ def read_stamp_file(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     Raises
     ------
     CLIError
-        If the file is missing, unreadable or lacks the stamp sets.
+        If the file is missing, unreadable or lacks the stamp sets (one line naming it).
 
     Examples
     --------
@@ -154,31 +156,33 @@ def read_stamp_file(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     >>> X.shape, y.tolist()
     ((2, 3, 4, 4), [0, 1])
     """
-    from skrb.utils.validation import check_stamp_sets
+    from skrb.io import read_stamp_file as read
 
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no such stamp file: {path}")
     try:
-        data = np.load(path, allow_pickle=False)  # an array (.npy) or an archive (.npz)
-        if isinstance(data, np.ndarray):
-            X, y = data, None
-        else:
-            with data:
-                key = next((k for k in ("X", "data") if k in data.files), None)
-                if key is None:
-                    raise CLIError(
-                        f"{path} holds arrays {data.files}; expected stamp sets named 'X'."
-                    )
-                X = data[key]
-                y = next((data[k] for k in ("y", "target") if k in data.files), None)
-    except (OSError, ValueError, EOFError) as exc:
-        raise CLIError(f"cannot read stamp sets from {path}: {exc}") from exc
-    try:
-        X = check_stamp_sets(X, allow_nan=True, name=f"the stamp sets in {path}")
+        stamps = read(path)
+    except FileNotFoundError:
+        raise CLIError(f"no such stamp file: {path}") from None
     except ValueError as exc:
         raise CLIError(str(exc)) from exc
-    return X, (None if y is None else np.asarray(y))
+    n_masked = int((stamps.meta["n_nonfinite"] > 0).sum())
+    if n_masked:
+        note(f"{n_masked} stamp set(s) in {path} held +-inf pixels; they are masked (NaN).")
+    return stamps.data, stamps.target
+
+
+def note(message: str) -> None:
+    """Print a one-line note for the user on stderr (a request capped, data masked).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from skrb.cli._data import note
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     note("using all 40 stamp sets")
+    >>> print(err.getvalue().strip())
+    skrb: note: using all 40 stamp sets
+    """
+    print(f"skrb: note: {message}", file=sys.stderr)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +241,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _subsample(data: Dataset, n: int | None, random_state: int | None) -> Dataset:
+    if n is not None and n > len(data.X):
+        note(f"--n-samples {n} is more than the {len(data.X)} stamp sets read; using all of them.")
     if n is None or n >= len(data.X):
         return data
     rng = np.random.default_rng(random_state)

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from skrb.cli._data import add_data_arguments, load_dataset
-from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
-from skrb.cli._options import add_command, probability
+from skrb.cli._options import add_command, positive_int, probability
 from skrb.cli._score import add_model_arguments
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--n-examples",
-        type=int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="stamps in saliency.png (default 8): the first N, or N/4 per outcome when the "
@@ -88,8 +87,6 @@ def run(args: argparse.Namespace) -> int:
     from skrb.explain._gradients import saliency_and_p_real
     from skrb.report import example_indices, write_csv
 
-    if args.n_examples < 1:
-        raise CLIError(f"--n-examples must be at least 1; got {args.n_examples}.")
     estimator = load_model(model_file=args.model_file, checkpoint=args.checkpoint, model=args.model)
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)

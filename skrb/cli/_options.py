@@ -11,6 +11,7 @@ __all__ = [
     "add_command",
     "add_training_arguments",
     "keras_verbosity",
+    "positive_int",
     "probability",
     "training_overrides",
 ]
@@ -45,6 +46,27 @@ def probability(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {text!r}") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {value:g}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Parse a count typed on the command line that must be at least 1 (an argparse ``type``).
+
+    ``text`` that is not an integer, or is below 1, raises :class:`argparse.ArgumentTypeError`
+    (argparse then ends with a usage line, the message and exit status 2).
+
+    Examples
+    --------
+    >>> from skrb.cli._options import positive_int
+    >>> positive_int("8")
+    8
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
     return value
 
 

@@ -18,6 +18,7 @@ _NAMES = {
     "iter_alerts": "skrb.io._alert_stream",
     "read_alerts": "skrb.io._alerts",
     "read_fits_stamps": "skrb.io._fits_stamps",
+    "read_stamp_file": "skrb.io._stamp_files",
     "ReadError": "skrb.io._errors",
     "ReadWarning": "skrb.io._errors",
 }
