@@ -13,13 +13,16 @@ ROC curve of the classifier's scores; :func:`mdr_at_fpr` and :func:`fpr_at_mdr` 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, make_scorer, roc_auc_score, roc_curve
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from skrb.utils.validation import check_binary_target
+from skrb.utils.validation import check_binary_target, check_rates
 
 __all__ = [
     "false_positive_rate",
@@ -32,8 +35,20 @@ __all__ = [
     "real_bogus_scorers",
 ]
 
+_UNIT = Interval(Real, 0, 1, closed="both")
+_LABEL_PARAMS = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "pos_label": [Real, str, "boolean"],
+}
+_SCORE_PARAMS = {
+    "y_true": ["array-like"],
+    "y_score": ["array-like"],
+    "pos_label": [Real, str, "boolean"],
+}
 
-def _check_labels(y_true: Any, y_other: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+
+def _check_lengths(y_true: Any, y_other: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     y_true = column_or_1d(y_true)
     y_other = column_or_1d(y_other)
     if y_true.shape[0] != y_other.shape[0]:
@@ -45,9 +60,58 @@ def _check_labels(y_true: Any, y_other: Any, name: str) -> tuple[np.ndarray, np.
     return y_true, y_other
 
 
+def _label_kind(y: np.ndarray, name: str) -> None:
+    """Refuse what is not class labels: scores/probabilities, NaN, multi-column targets."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains NaN or infinity; labels are due.")
+    kind = type_of_target(y, input_name=name)
+    if kind == "continuous":
+        hint = (
+            " (probabilities? call predict(X), or threshold the scores, e.g. "
+            "proba[:, 1] >= 0.5, or use mdr_at_fpr / real_bogus_report for scores)"
+            if name == "y_pred"
+            else ""
+        )
+        raise ValueError(f"{name} holds continuous values, not class labels{hint}.")
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"{name} must be a 1-D array of class labels; got target type {kind!r}.")
+
+
+def _check_labels(
+    y_true: Any, y_other: Any, name: str, pos_label: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check real/bogus labels (and, for ``name="y_pred"``, predicted labels against them).
+
+    At most two labels between ``y_true`` and ``y_pred``, and ``pos_label`` one of them (or,
+    for numeric 0/1 labels, the default 1 even where only bogus candidates appear).
+    """
+    y_true, y_other = _check_lengths(y_true, y_other, name)
+    _label_kind(y_true, "y_true")
+    arrays = [y_true]
+    if name == "y_pred":
+        _label_kind(y_other, "y_pred")
+        arrays.append(y_other)
+    try:
+        labels = unique_labels(*arrays).tolist()
+    except ValueError as exc:
+        raise ValueError(f"y_true and {name} do not hold labels of one kind: {exc}") from None
+    where = "y_true and y_pred" if name == "y_pred" else "y_true"
+    if len(labels) > 2:
+        shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
+        raise ValueError(
+            f"Real/bogus metrics take two classes; {where} hold {len(labels)} labels: {shown}."
+        )
+    if pos_label not in labels and not (set(labels) <= {0, 1} and pos_label == 1):
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a label of {where} "
+            f"({', '.join(map(repr, labels))}); pass the label of real candidates as pos_label."
+        )
+    return y_true, y_other
+
+
 def _counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, int]:
     """Return ``(tp, fn, fp, tn)`` with ``pos_label`` as the real class."""
-    y_true, y_pred = _check_labels(y_true, y_pred, "y_pred")
+    y_true, y_pred = _check_labels(y_true, y_pred, "y_pred", pos_label)
     real = y_true == pos_label
     called_real = y_pred == pos_label
     tp = int(np.sum(real & called_real))
@@ -57,6 +121,7 @@ def _counts(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[int, int, int, in
     return tp, fn, fp, tn
 
 
+@validate_params(_LABEL_PARAMS, prefer_skip_nested_validation=True)
 def missed_detection_rate(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
     """Fraction of real candidates classified as bogus (the false negative rate).
 
@@ -84,6 +149,7 @@ def missed_detection_rate(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> fl
     return fn / (tp + fn) if tp + fn else float("nan")
 
 
+@validate_params(_LABEL_PARAMS, prefer_skip_nested_validation=True)
 def false_positive_rate(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> float:
     """Fraction of bogus candidates classified as real.
 
@@ -111,6 +177,7 @@ def false_positive_rate(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> floa
     return fp / (fp + tn) if fp + tn else float("nan")
 
 
+@validate_params(_LABEL_PARAMS, prefer_skip_nested_validation=True)
 def real_bogus_confusion_matrix(y_true: Any, y_pred: Any, *, pos_label: Any = 1) -> np.ndarray:
     """Confusion matrix in the paper's orientation: real first.
 
@@ -141,8 +208,11 @@ def real_bogus_confusion_matrix(y_true: Any, y_pred: Any, *, pos_label: Any = 1)
 
 
 def _roc(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarray, np.ndarray]:
-    y_true, y_score = _check_labels(y_true, y_score, "y_score")
-    y_score = np.asarray(y_score, dtype=np.float64)
+    y_true, y_score = _check_labels(y_true, y_score, "y_score", pos_label)
+    try:
+        y_score = np.asarray(y_score, dtype=np.float64)
+    except ValueError:
+        raise ValueError("y_score must hold numbers (scores growing with P(real)).") from None
     if not np.isfinite(y_score).all():
         raise ValueError("y_score contains NaN or infinity.")
     real = y_true == pos_label
@@ -155,13 +225,7 @@ def _roc(y_true: Any, y_score: Any, pos_label: Any) -> tuple[np.ndarray, np.ndar
     return fpr, tpr
 
 
-def _check_rate(value: float, name: str) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a rate in [0, 1]; got {value}.")
-    return value
-
-
+@validate_params({**_SCORE_PARAMS, "fpr": [_UNIT]}, prefer_skip_nested_validation=True)
 def mdr_at_fpr(y_true: Any, y_score: Any, fpr: float = 0.01, *, pos_label: Any = 1) -> float:
     """Missed detection rate at the threshold where the false positive rate is ``fpr``.
 
@@ -194,11 +258,11 @@ def mdr_at_fpr(y_true: Any, y_score: Any, fpr: float = 0.01, *, pos_label: Any =
     >>> mdr_at_fpr(y, score, fpr=0.25)
     0.0
     """
-    fpr = _check_rate(fpr, "fpr")
     fprs, tprs = _roc(y_true, y_score, pos_label)
     return float(1.0 - tprs[fprs <= fpr + 1e-12].max())
 
 
+@validate_params({**_SCORE_PARAMS, "mdr": [_UNIT]}, prefer_skip_nested_validation=True)
 def fpr_at_mdr(y_true: Any, y_score: Any, mdr: float = 0.05, *, pos_label: Any = 1) -> float:
     """Compute the false positive rate at the threshold where the MDR is ``mdr``.
 
@@ -226,11 +290,19 @@ def fpr_at_mdr(y_true: Any, y_score: Any, mdr: float = 0.05, *, pos_label: Any =
     >>> fpr_at_mdr(y, score, mdr=0.0)
     0.25
     """
-    mdr = _check_rate(mdr, "mdr")
     fprs, tprs = _roc(y_true, y_score, pos_label)
     return float(fprs[1.0 - tprs <= mdr + 1e-12].min())
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "threshold": [Interval(Real, None, None, closed="neither")],
+        "fpr_levels": [Iterable],
+    },
+    prefer_skip_nested_validation=True,
+)
 def real_bogus_report(
     y_true: Any,
     y_score: Any,
@@ -265,7 +337,7 @@ def real_bogus_report(
     (0.75, 0.0, 0.5, 0.0)
     """
     y_true = check_binary_target(y_true, zero_one=True)
-    y_true, y_score = _check_labels(y_true, y_score, "y_score")
+    y_true, y_score = _check_lengths(y_true, y_score, "y_score")
     y_score = np.asarray(y_score, dtype=np.float64)
     y_pred = (y_score >= threshold).astype(int)
     (tp, fn), (fp, tn) = real_bogus_confusion_matrix(y_true, y_pred)
@@ -275,12 +347,13 @@ def real_bogus_report(
         "mdr": missed_detection_rate(y_true, y_pred),
         "fpr": false_positive_rate(y_true, y_pred),
     }
-    for level in fpr_levels:
+    for level in check_rates(fpr_levels, name="fpr_levels", caller="real_bogus_report"):
         report[fpr_level_name(level)] = mdr_at_fpr(y_true, y_score, level)
     report.update(tp=int(tp), fn=int(fn), fp=int(fp), tn=int(tn))
     return report
 
 
+@validate_params({"fpr": [_UNIT]}, prefer_skip_nested_validation=True)
 def fpr_level_name(fpr: float) -> str:
     """Name of the "MDR at a fixed FPR" figure in reports and tables.
 
@@ -300,9 +373,10 @@ def fpr_level_name(fpr: float) -> str:
     >>> fpr_level_name(0.01), fpr_level_name(0.005)
     ('mdr@fpr=1%', 'mdr@fpr=0.5%')
     """
-    return f"mdr@fpr={_check_rate(fpr, 'fpr') * 100:g}%"
+    return f"mdr@fpr={float(fpr) * 100:g}%"
 
 
+@validate_params({"fpr_levels": [Iterable]}, prefer_skip_nested_validation=True)
 def real_bogus_scorers(fpr_levels: Iterable[float] = (0.01, 0.03)) -> dict[str, Any]:
     """Scorers for ``cross_validate(scoring=...)`` and ``GridSearchCV(scoring=...)``.
 
@@ -337,7 +411,7 @@ def real_bogus_scorers(fpr_levels: Iterable[float] = (0.01, 0.03)) -> dict[str, 
         "neg_mdr": make_scorer(missed_detection_rate, greater_is_better=False),
         "neg_fpr": make_scorer(false_positive_rate, greater_is_better=False),
     }
-    for level in fpr_levels:
+    for level in check_rates(fpr_levels, name="fpr_levels", caller="real_bogus_scorers"):
         scorers["neg_" + fpr_level_name(level)] = make_scorer(
             mdr_at_fpr, response_method="predict_proba", greater_is_better=False, fpr=level
         )

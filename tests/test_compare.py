@@ -134,6 +134,11 @@ def test_histories_and_estimators_are_kept(data):
         ({"cv": 1}, "at least 2 folds"),
         ({"cv": 1.5}, "hold-out test fraction"),
         ({"fit_params": {"nope": {}}}, "unknown models"),
+        ({"threshold": 1.5}, "'threshold' parameter of compare_models must be a float"),
+        ({"threshold": -0.1}, "'threshold' parameter of compare_models"),
+        ({"fpr_levels": [0.01, 3]}, "'fpr_levels' parameter of compare_models must be rates"),
+        ({"estimators": [LogisticRegression()]}, "'estimators' parameter of compare_models"),
+        ({"return_estimators": "no"}, "'return_estimators' parameter of compare_models"),
     ],
 )
 def test_bad_arguments_get_clear_errors(data, kwargs, match):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from sklearn.metrics import recall_score, roc_auc_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skrb.metrics import (
     false_positive_rate,
@@ -89,7 +90,10 @@ def test_perfect_scores():
     [
         (lambda: mdr_at_fpr([1, 1], [0.2, 0.3]), "both real and bogus"),
         (lambda: mdr_at_fpr([0, 1], [0.2, np.nan]), "NaN"),
-        (lambda: mdr_at_fpr([0, 1], [0.2, 0.3], fpr=1.5), r"rate in \[0, 1\]"),
+        (
+            lambda: mdr_at_fpr([0, 1], [0.2, 0.3], fpr=1.5),
+            r"'fpr' parameter of mdr_at_fpr must be a float in the range \[0.0, 1.0\]",
+        ),
         (lambda: missed_detection_rate([0, 1], [1]), "1 values"),
         (lambda: missed_detection_rate([], []), "empty"),
         (lambda: real_bogus_report([0, 1, 2], [0.1, 0.2, 0.3]), "binary"),
@@ -132,3 +136,53 @@ def test_fpr_level_name_names_the_rate_and_rejects_bad_rates():
     assert fpr_level_name(0.001) == "mdr@fpr=0.1%"
     with pytest.raises(ValueError):
         fpr_level_name(1.5)
+
+
+@pytest.mark.parametrize("metric", [missed_detection_rate, false_positive_rate])
+def test_label_metrics_refuse_probabilities(metric):
+    with pytest.raises(ValueError, match="y_pred holds continuous values.*predict"):
+        metric([0, 1, 1, 0], [0.1, 0.9, 0.7, 0.2])
+    with pytest.raises(ValueError, match="y_true holds continuous values"):
+        metric([0.1, 0.9, 0.7, 0.2], [0, 1, 1, 0])
+    with pytest.raises(ValueError, match="NaN"):
+        metric([0, 1, 1, 0], [0, 1, np.nan, 0])
+
+
+@pytest.mark.parametrize(
+    "metric", [missed_detection_rate, false_positive_rate, real_bogus_confusion_matrix]
+)
+def test_label_metrics_refuse_what_they_cannot_mean(metric):
+    with pytest.raises(ValueError, match="two classes; y_true and y_pred hold 3 labels: 0, 1, 2"):
+        metric([0, 0, 1, 1], [1, 2, 2, 1])
+    strings = np.array(["real", "real", "bogus", "bogus"])
+    with pytest.raises(ValueError, match="pos_label=1 is not a label .*'bogus', 'real'"):
+        metric(strings, strings)
+    with pytest.raises(ValueError, match="labels of one kind"):
+        metric(strings, [1, 0, 1, 0])
+    with pytest.raises(InvalidParameterError, match="'pos_label' parameter"):
+        metric([0, 1], [0, 1], pos_label=None)
+    # numeric 0/1 labels with only bogus candidates are still meaningful
+    metric([0, 0], [0, 0])
+
+
+@pytest.mark.parametrize("metric", [mdr_at_fpr, fpr_at_mdr])
+def test_score_metrics_refuse_bad_rates_and_labels(metric):
+    y, score = [0, 1, 1, 0], [0.1, 0.9, 0.7, 0.2]
+    name = "fpr" if metric is mdr_at_fpr else "mdr"
+    for bad in (1.5, -0.1):
+        with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of {metric.__name__}"):
+            metric(y, score, bad)
+    with pytest.raises(ValueError, match="pos_label=1 is not a label of y_true"):
+        metric(["r", "b", "r", "b"], score)
+    assert metric(["r", "b", "r", "b"], [0.9, 0.1, 0.8, 0.2], pos_label="r") == 0.0
+    with pytest.raises(ValueError, match="y_true holds continuous values"):
+        metric(score, score)
+
+
+def test_report_and_scorers_refuse_bad_levels():
+    with pytest.raises(InvalidParameterError, match="'fpr_levels' parameter of real_bogus_report"):
+        real_bogus_report([0, 1, 1, 0], [0.1, 0.9, 0.7, 0.2], fpr_levels=[2])
+    with pytest.raises(InvalidParameterError, match="'fpr_levels' parameter of real_bogus_scorers"):
+        real_bogus_scorers([0.01, -1])
+    with pytest.raises(InvalidParameterError, match="'threshold' parameter"):
+        real_bogus_report([0, 1, 1, 0], [0.1, 0.9, 0.7, 0.2], threshold=np.nan)

@@ -21,11 +21,12 @@ from sklearn.base import clone
 from sklearn.metrics import roc_curve
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, validate_params
 from tqdm.auto import tqdm
 
 from skrb.metrics import real_bogus_confusion_matrix, real_bogus_report
 from skrb.model_selection._paired import corrected_resampled_ttest, mcnemar_test
-from skrb.utils.validation import check_binary_target
+from skrb.utils.validation import check_binary_target, check_rates
 
 __all__ = ["ComparisonResult", "compare_models", "make_cv"]
 
@@ -471,6 +472,21 @@ def _check_class_counts(y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.nda
                 )
 
 
+@validate_params(
+    {
+        "estimators": [Mapping],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "cv": "no_validation",  # make_cv checks it
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "fpr_levels": [Iterable],
+        "random_state": ["random_state"],
+        "return_estimators": ["boolean"],
+        "fit_params": [Mapping, None],
+        "progress": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,
+)
 def compare_models(
     estimators: Mapping[str, Any],
     X: Any,
@@ -523,6 +539,9 @@ def compare_models(
 
     Raises
     ------
+    sklearn.utils._param_validation.InvalidParameterError
+        If a parameter has an invalid type or value (e.g. ``threshold`` outside [0, 1]),
+        before any model is fitted.
     ValueError
         If ``estimators`` is empty, labels are not 0/1, ``X`` and ``y`` differ in length, or a
         fold lacks one of the classes ("too few samples per class").
@@ -544,7 +563,7 @@ def compare_models(
         raise ValueError("estimators is empty: give at least one model to evaluate.")
     names = [str(n) for n in estimators]
     y = check_binary_target(y, n_samples=len(X), zero_one=True)
-    levels = tuple(float(v) for v in fpr_levels)
+    levels = check_rates(fpr_levels, name="fpr_levels", caller="compare_models")
     splitter = make_cv(cv, random_state=random_state)
     min_count = int(np.bincount(y, minlength=2).min())
     n_splits = splitter.get_n_splits(X, y)

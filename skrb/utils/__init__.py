@@ -9,6 +9,7 @@ from skrb._onednn import onednn_enabled
 from skrb.utils._atomic import atomic_directory, atomic_file, check_output_path
 from skrb.utils.validation import (
     check_binary_target,
+    check_rates,
     check_stamp_sets,
     infer_stamp_shape,
     stack_panels,
@@ -20,6 +21,7 @@ __all__ = [
     "atomic_file",
     "check_output_path",
     "check_binary_target",
+    "check_rates",
     "check_stamp_sets",
     "infer_stamp_shape",
     "onednn_enabled",

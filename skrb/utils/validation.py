@@ -8,11 +8,13 @@ plain scikit-learn tooling, which works on 2-D arrays, can pass stamp sets aroun
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -20,6 +22,7 @@ from skrb._panels import PANELS
 
 __all__ = [
     "check_binary_target",
+    "check_rates",
     "check_stamp_sets",
     "infer_stamp_shape",
     "stack_panels",
@@ -381,3 +384,48 @@ def stack_panels(
     if arrays[0].shape[0] == 0:
         raise ValueError("Panels are empty: found 0 stamps.")
     return np.stack(arrays, axis=1)
+
+
+def check_rates(values: Iterable[float], *, name: str, caller: str) -> tuple[float, ...]:
+    """Check a parameter holding several rates (e.g. FPR levels), each a number in [0, 1].
+
+    Parameters
+    ----------
+    values : iterable of float
+        The rates.
+    name : str
+        The parameter's name, for the message.
+    caller : str
+        The function or estimator the parameter belongs to, for the message.
+
+    Returns
+    -------
+    rates : tuple of float
+        The rates as floats, in the order given.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        If an entry is not a real number in [0, 1] (NaN included).
+
+    Examples
+    --------
+    >>> from skrb.utils import check_rates
+    >>> check_rates([0.01, 0.03], name="fpr_levels", caller="compare_models")
+    (0.01, 0.03)
+    >>> check_rates([3], name="fpr_levels", caller="compare_models")
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'fpr_levels' parameter of \
+compare_models must be rates in [0, 1]. Got [3] instead.
+    """
+    values = list(values)
+    ok = [
+        isinstance(v, Real) and not isinstance(v, bool | np.bool_) and 0.0 <= float(v) <= 1.0
+        for v in values
+    ]
+    if not all(ok):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller} must be rates in [0, 1]. Got {values!r} instead."
+        )
+    return tuple(float(v) for v in values)
