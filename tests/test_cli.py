@@ -1,5 +1,6 @@
 """The command line's plumbing: help, errors, data sources, scoring with any saved model."""
 
+import joblib
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -9,7 +10,6 @@ from sklearn.preprocessing import FunctionTransformer
 
 import skrb.cli._simulate
 from skrb.cli import CLIError, build_parser, main
-from skrb.cli._models import save_model
 
 COMMANDS = ["compare", "train", "score", "explain", "simulate"]
 
@@ -30,9 +30,11 @@ def stamp_file(tmp_path, rng):
 
 @pytest.fixture
 def model_file(tmp_path, stamp_file):
+    """Any scikit-learn pipeline, pickled: read by the command line with --allow-pickle only."""
     _, X, y = stamp_file
     model = make_pipeline(FunctionTransformer(_flatten), LogisticRegression()).fit(X, y)
-    return save_model(model, tmp_path / "model.joblib")
+    joblib.dump(model, tmp_path / "model.joblib")
+    return tmp_path / "model.joblib"
 
 
 def test_top_level_help_lists_every_command(capsys):
@@ -78,7 +80,7 @@ def _one_line_error(capsys, argv, match):
         (["compare", "--stamps", "nowhere.npz"], "no such stamp file"),
         (["compare", "--alerts", "nowhere/"], "no such file or directory"),
         (["compare", "--label", "drb>=0.5"], "--label only applies to --alerts"),
-        (["train", "--model", "dia", "-o", "model.pkl"], ".joblib"),
+        (["train", "--model", "dia", "-o", "model.pkl"], ".skrb"),
         (["simulate", "-o", "stamps.txt"], ".npz"),
         (["compare", "--epochs", "0", "--stamps", "nowhere.npz"], "--epochs must be at least 1"),
         (["compare", "--n-samples", "1"], "--n-samples must be at least 2"),
@@ -98,7 +100,7 @@ def test_unreadable_stamp_file(capsys, tmp_path):
 def test_stamp_file_without_labels_for_training(capsys, tmp_path, rng):
     path = tmp_path / "unlabelled.npz"
     np.savez(path, X=rng.normal(size=(4, 3, 5, 5)))
-    _one_line_error(capsys, ["train", "--stamps", str(path), "-o", "m.joblib"], "no labels")
+    _one_line_error(capsys, ["train", "--stamps", str(path), "-o", "m.skrb"], "no labels")
 
 
 def test_alerts_need_a_label_rule_to_compare(capsys, ztf_alert_dir):
@@ -117,7 +119,12 @@ def test_bad_label_rules(capsys, kowalski_alert_dir, rule, match):
 def test_score_stamp_file_with_saved_model(capsys, tmp_path, stamp_file, model_file):
     path, X, y = stamp_file
     out = tmp_path / "scores.ecsv"
-    assert main(["score", str(path), "--model-file", str(model_file), "-o", str(out)]) == 0
+    assert (
+        main(
+            ["score", str(path), "--model-file", str(model_file), "-o", str(out), "--allow-pickle"]
+        )
+        == 0
+    )
     assert "scored 20 candidates" in capsys.readouterr().out
     table = Table.read(out)
     assert len(table) == len(X)
@@ -134,14 +141,22 @@ def test_score_a_npy_stamp_file(capsys, tmp_path, stamp_file, model_file):
     path = tmp_path / "stamps.npy"
     np.save(path, X)
     out = tmp_path / "scores.ecsv"
-    assert main(["score", str(path), "--model-file", str(model_file), "-o", str(out)]) == 0
+    assert (
+        main(
+            ["score", str(path), "--model-file", str(model_file), "-o", str(out), "--allow-pickle"]
+        )
+        == 0
+    )
     table = Table.read(out)
     assert len(table) == len(X) and "label" not in table.colnames
 
 
 def test_score_to_stdout_as_csv(capsys, stamp_file, model_file):
     path, X, _ = stamp_file
-    assert main(["score", str(path), "--model-file", str(model_file), "-o", "-"]) == 0
+    assert (
+        main(["score", str(path), "--model-file", str(model_file), "-o", "-", "--allow-pickle"])
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split(",")[:3] == ["file", "index", "label"]
     assert len(lines) == len(X) + 1

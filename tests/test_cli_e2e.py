@@ -98,7 +98,7 @@ def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
 
 
 def test_train_score_explain_round_trip(sim_file, tmp_path, capsys):
-    model = tmp_path / "nodia.joblib"
+    model = tmp_path / "nodia.skrb"
     argv = ["train", "--model", "nodia", "--stamps", str(sim_file), "--epochs", "1", "-q"]
     assert main([*argv, "-o", str(model)]) == 0
     assert "trained noDIA on 48 stamp sets" in capsys.readouterr().out

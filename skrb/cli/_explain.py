@@ -28,7 +28,7 @@ stamps beside their saliency maps).
 
 EPILOG = """\
 examples:
-  skrb explain --model-file dia.joblib --stamps test.npz -o explain_dia
+  skrb explain --model-file dia.skrb --stamps test.npz -o explain_dia
   skrb explain --checkpoint data/checkpoints/braai_d6_m7 --model braai --alerts data/ztf_alerts \\
       --label 'drb>=0.5' -o explain_braai
 """
@@ -87,7 +87,12 @@ def run(args: argparse.Namespace) -> int:
     from skrb.explain._gradients import saliency_and_p_real
     from skrb.report import example_indices, write_csv
 
-    estimator = load_model(model_file=args.model_file, checkpoint=args.checkpoint, model=args.model)
+    estimator = load_model(
+        model_file=args.model_file,
+        checkpoint=args.checkpoint,
+        model=args.model,
+        allow_pickle=args.allow_pickle,
+    )
     data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """Models of the command line: building pipelines for a protocol, saving and loading them.
 
-Trained pipelines are saved with :func:`joblib.dump` (``.joblib``): the whole scikit-learn
-Pipeline (scaler, stacker and the SciKeras classifier, whose Keras model is serialised inside)
-in one file, loaded back with :func:`joblib.load` or ``skrb score --model-file``.
+Trained pipelines are saved as skrb model files (``.skrb``, :func:`skrb.save_model`): one file
+holding the pipeline's steps and parameters as JSON and its network as ``.keras``, with no pickle
+in it, loaded back with :func:`skrb.load_model` or ``skrb score --model-file``. Pickles
+(``.joblib``) run code when loaded, so they are read only with ``--allow-pickle``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ __all__ = [
     "CHECKPOINT_MODELS",
     "DISPLAY_NAMES",
     "MODELS",
+    "MODEL_SUFFIX",
+    "PICKLE_WARNING",
     "build_pipeline",
     "load_model",
     "save_model",
@@ -82,15 +85,26 @@ def build_pipeline(
     return pipeline.set_params(classifier__verbose=verbose)
 
 
+MODEL_SUFFIX = ".skrb"
+"""Suffix of the model files ``skrb train`` writes."""
+
+PICKLE_WARNING = (
+    "DANGEROUS: also load pickled models (.joblib, .pkl, from older skrb or joblib.dump). "
+    "Loading a pickle runs any code its author put in it, before skrb can check it; use this "
+    "only for files you made yourself, and convert them once with skrb.save_model"
+)
+"""Help text of ``--allow-pickle``."""
+
+
 def save_model(estimator: Any, path: str | Path) -> Path:
-    """Save a fitted pipeline with joblib.
+    """Save a fitted pipeline as a skrb model file (no pickle), atomically.
 
     Parameters
     ----------
     estimator : estimator
         The fitted pipeline.
     path : str or Path
-        Destination; must end in ``.joblib``.
+        Destination; must end in ``.skrb``.
 
     Returns
     -------
@@ -102,18 +116,25 @@ def save_model(estimator: Any, path: str | Path) -> Path:
     >>> from sklearn.dummy import DummyClassifier
     >>> from skrb.cli._models import load_model, save_model
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = save_model(DummyClassifier().fit([[0], [1]], [0, 1]), f"{tmp}/m.joblib")
+    ...     path = save_model(DummyClassifier().fit([[0], [1]], [0, 1]), f"{tmp}/m.skrb")
     ...     type(load_model(model_file=path)).__name__
     'DummyClassifier'
     """
-    import joblib
+    from skrb.persistence import save_model as save
 
     path = Path(path)
-    if path.suffix != ".joblib":
-        raise CLIError(f"save models as .joblib files; got {path.name!r}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(estimator, path)
-    return path
+    if path.suffix != MODEL_SUFFIX:
+        raise CLIError(f"save models as {MODEL_SUFFIX} files; got {path.name!r}.")
+    return save(estimator, path)
+
+
+def _load_pickle(path: Path) -> Any:
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # a corrupt pickle can raise nearly anything
+        raise CLIError(f"cannot load a pickled model from {path}: {exc}") from exc
 
 
 def load_model(
@@ -121,17 +142,21 @@ def load_model(
     model_file: str | Path | None = None,
     checkpoint: str | Path | None = None,
     model: str | None = None,
+    allow_pickle: bool = False,
 ) -> Any:
     """Load a saved pipeline, or a published checkpoint wrapped in its model's pipeline.
 
     Parameters
     ----------
     model_file : str or Path, optional
-        A ``.joblib`` file written by ``skrb train``.
+        A skrb model file (``.skrb``) written by ``skrb train`` or :func:`skrb.save_model`.
     checkpoint : str or Path, optional
         A published Keras checkpoint (the authors' HDF5 or braai's), used with ``model``.
     model : {"dia", "nodia", "braai"}, optional
         The architecture of ``checkpoint`` (not for ``model_file``: a saved pipeline knows it).
+    allow_pickle : bool, default=False
+        Also load a ``model_file`` that is a pickle (``joblib.dump``). Loading a pickle runs
+        whatever code it holds: only for files the user made or fully trusts.
 
     Returns
     -------
@@ -142,21 +167,26 @@ def load_model(
     CLIError
         If neither or both sources are given, ``model`` is given with ``model_file`` or
         missing for ``checkpoint``, or the file is missing or cannot be read.
+    ValueError
+        (:class:`skrb.persistence.ModelFileError`) If ``model_file`` is not a skrb model file
+        (a pickle without ``allow_pickle``, a damaged or altered file).
     """
     if (model_file is None) == (checkpoint is None):
         raise CLIError("give either --model-file FILE or --checkpoint PATH --model NAME.")
     if model_file is not None:
         if model is not None:
-            raise CLIError("--model applies to --checkpoint only (a .joblib knows its model).")
-        import joblib
+            raise CLIError("--model applies to --checkpoint only (a model file knows its model).")
+        import zipfile
+
+        from skrb.persistence import load_model as load
 
         path = Path(model_file)
         if not path.is_file():
             raise CLIError(f"no such model file: {path}")
-        try:
-            estimator = joblib.load(path)
-        except Exception as exc:  # a corrupt pickle can raise nearly anything
-            raise CLIError(f"cannot load a model from {path}: {exc}") from exc
+        if allow_pickle and not zipfile.is_zipfile(path):
+            estimator = _load_pickle(path)
+        else:
+            estimator = load(path)
         if not hasattr(estimator, "predict_proba"):
             raise CLIError(f"{path} holds a {type(estimator).__name__}, not a classifier.")
         return estimator

@@ -11,7 +11,12 @@ import numpy as np
 
 from skrb.cli._data import check_paths, read_stamp_file
 from skrb.cli._errors import CLIError
-from skrb.cli._models import CHECKPOINT_MODELS, load_model
+from skrb.cli._models import (
+    CHECKPOINT_MODELS,
+    MODEL_SUFFIX,
+    PICKLE_WARNING,
+    load_model,
+)
 from skrb.cli._options import add_command, probability
 
 if TYPE_CHECKING:
@@ -29,7 +34,7 @@ of them, or stamp sets in .npz/.npy.
 EPILOG = """\
 examples:
   skrb score data/ztf_alerts --checkpoint data/checkpoints/braai_d6_m7 --model braai -o drb.csv
-  skrb score stamps.npz --model-file dia.joblib -o scores.ecsv
+  skrb score stamps.npz --model-file dia.skrb -o scores.ecsv
 """
 
 #: Alert metadata columns copied into the output table, when present.
@@ -56,7 +61,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """
     group = parser.add_argument_group("model", "A saved pipeline or a published checkpoint.")
     source = group.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model-file", metavar="FILE", help="a .joblib from 'skrb train'")
+    source.add_argument(
+        "--model-file",
+        metavar="FILE",
+        help=f"a skrb model file ({MODEL_SUFFIX}) from 'skrb train' or skrb.save_model",
+    )
     source.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -67,6 +76,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         choices=CHECKPOINT_MODELS,
         help=f"architecture of --checkpoint ({', '.join(CHECKPOINT_MODELS)})",
     )
+    group.add_argument("--allow-pickle", action="store_true", help=PICKLE_WARNING)
 
 
 def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> np.ndarray:
@@ -167,7 +177,12 @@ def run(args: argparse.Namespace) -> int:
     out = args.output
     if out != "-" and Path(out).suffix not in (".csv", ".ecsv"):
         raise CLIError(f"--output must end in .csv or .ecsv (or be '-'); got {out!r}.")
-    estimator = load_model(model_file=args.model_file, checkpoint=args.checkpoint, model=args.model)
+    estimator = load_model(
+        model_file=args.model_file,
+        checkpoint=args.checkpoint,
+        model=args.model,
+        allow_pickle=args.allow_pickle,
+    )
     X, table = _read_inputs(args.inputs)
     if len(X) == 0:
         raise CLIError("the inputs hold no stamp sets.")

@@ -1,4 +1,4 @@
-"""``skrb train``: fit one model's pipeline on a data set and save it (joblib)."""
+"""``skrb train``: fit one model's pipeline on a data set and save it as a skrb model file."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from skrb.cli._data import add_data_arguments, load_dataset
 from skrb.cli._errors import CLIError
-from skrb.cli._models import DISPLAY_NAMES, MODELS, build_pipeline, save_model
+from skrb.cli._models import DISPLAY_NAMES, MODEL_SUFFIX, MODELS, build_pipeline, save_model
 from skrb.cli._options import (
     add_command,
     add_training_arguments,
@@ -18,20 +18,22 @@ from skrb.cli._options import (
     training_overrides,
 )
 from skrb.cli._protocols import PROTOCOLS
+from skrb.utils import check_output_path
 from skrb.utils.validation import check_binary_target
 
 __all__ = ["add_parser", "run"]
 
 DESCRIPTION = """\
 Fit a model's whole pipeline (its scaling, stacking and CNN) on labelled stamp sets and save it
-with joblib as one .joblib file; 'skrb score --model-file' and 'skrb explain --model-file' load
-it, and so does joblib.load in Python.
+as one skrb model file (.skrb: parameters as JSON, the network as .keras, no pickle, so it is
+safe to share); 'skrb score --model-file' and 'skrb explain --model-file' load it, and so does
+skrb.load_model in Python. The output path is checked before the data are read.
 """
 
 EPILOG = """\
 examples:
-  skrb train --model dia -o dia.joblib
-  skrb train --model nodia --stamps train.npz --epochs 30 -o nodia.joblib
+  skrb train --model dia -o dia.skrb
+  skrb train --model nodia --stamps train.npz --epochs 30 -o nodia.skrb
 """
 
 
@@ -40,13 +42,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = add_command(
         subparsers,
         "train",
-        help="fit a model pipeline and save it (.joblib)",
+        help="fit a model pipeline and save it (.skrb)",
         description=DESCRIPTION,
         epilog=EPILOG,
     )
     parser.add_argument("--model", choices=MODELS, default="dia", help="model (default dia)")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="FILE", help="where to save (.joblib)"
+        "-o", "--output", required=True, metavar="FILE", help="where to save (.skrb)"
     )
     add_data_arguments(parser)
     add_training_arguments(parser)
@@ -56,8 +58,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb train``."""
-    if not args.output.endswith(".joblib"):
-        raise CLIError(f"--output must be a .joblib file; got {args.output!r}.")
+    if not args.output.endswith(MODEL_SUFFIX):
+        raise CLIError(f"--output must be a {MODEL_SUFFIX} file; got {args.output!r}.")
+    check_output_path(args.output, what="--output")
     protocol = PROTOCOLS[args.protocol]
     overrides = training_overrides(args)
     data = load_dataset(args, default_n_samples=protocol.n_samples)
