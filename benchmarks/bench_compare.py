@@ -24,10 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from skrb.cli._models import DISPLAY_NAMES, build_pipeline
-from skrb.cli._protocols import PROTOCOLS
+from skrb.cli import PROTOCOLS, build_pipeline
 from skrb.datasets import make_stamps
 from skrb.model_selection import compare_models
+from skrb.models import get_model_spec
 from skrb.utils import onednn_enabled
 
 
@@ -49,7 +49,9 @@ def main() -> None:
 
     X, y = make_stamps(args.n_samples, random_state=0)
     estimators = {
-        DISPLAY_NAMES[m]: build_pipeline(m, protocol, random_state=0, epochs=args.epochs)
+        get_model_spec(m).display_name: build_pipeline(
+            m, protocol, random_state=0, epochs=args.epochs
+        )
         for m in ("dia", "nodia")
     }
     wall, cpu = time.perf_counter(), _cpu_seconds()

@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from skrb.cli import _compare, _explain, _score, _simulate, _train
 from skrb.cli._errors import CLIError
 
+# Internal API for skrb's own scripts (benchmarks): not in __all__, may change without notice.
+from skrb.cli._models import build_pipeline as build_pipeline
+from skrb.cli._protocols import PROTOCOLS as PROTOCOLS
+
 __all__ = ["CLIError", "build_parser", "main"]
 
 _COMMANDS = (_compare, _train, _score, _explain, _simulate)

@@ -82,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
         panel_shares,
         plot_outcome_shares,
         plot_saliency,
+        saliency_and_p_real,
         winning_panel,
     )
-    from skrb.explain._gradients import saliency_and_p_real
     from skrb.report import example_indices, write_csv
 
     estimator = load_model(

@@ -107,11 +107,11 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     """
     from tqdm.auto import tqdm
 
-    from skrb.model_selection._compare import _p_real
+    from skrb.utils import p_real
 
     starts = range(0, len(X), batch_size)
     bar = tqdm(starts, desc="score", unit="batch", disable=len(starts) < 4)
-    return np.concatenate([_p_real(estimator, X[s : s + batch_size]) for s in bar])
+    return np.concatenate([p_real(estimator, X[s : s + batch_size]) for s in bar])
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

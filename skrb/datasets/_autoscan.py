@@ -13,8 +13,15 @@ from astropy.table import Table
 from sklearn.utils import Bunch, check_random_state
 
 from skrb._panels import PANELS
-from skrb.io._errors import _LISTED, ReadError, ReadWarning, check_on_error, report_errors
-from skrb.io._triplets import IMAGE_FORMATS, read_stamp_sets
+from skrb.io import (
+    IMAGE_FORMATS,
+    ReadError,
+    ReadWarning,
+    check_on_error,
+    read_stamp_sets,
+    report_errors,
+)
+from skrb.io import LISTED as _LISTED
 
 __all__ = ["load_autoscan"]
 

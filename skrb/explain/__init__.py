@@ -43,3 +43,7 @@ __all__ = [
     "smoothgrad",
     "winning_panel",
 ]
+
+# Internal API for skrb's own packages (not in __all__, may change without notice): other
+# packages import these from ``skrb.explain``, never from its private modules.
+from skrb.explain._gradients import saliency_and_p_real as saliency_and_p_real  # noqa: E402

@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
 from skrb.explain._target import ExplainTarget, check_images, resolve_target
+from skrb.utils import real_class_index
 
 __all__ = ["gradient_saliency", "integrated_gradients", "saliency_and_p_real", "smoothgrad"]
 
@@ -49,7 +50,7 @@ def _gradient_fn(model: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Any, An
         return fn
     import tensorflow as tf
 
-    from skrb.models._receptive_field import inference_function
+    from skrb.models import inference_function
 
     forward = inference_function(model)  # holds the model weakly
     shape = [None, *(int(s) for s in model.input_shape[1:])]
@@ -115,7 +116,7 @@ def _predicted_index(model: Any, images: np.ndarray, index: np.ndarray) -> np.nd
     """Replace ``-1`` (predicted) by the class predicted on the clean images (forward only)."""
     if (index >= 0).all():
         return index
-    from skrb.models._inference import predict_batches
+    from skrb.models import predict_batches
 
     proba = predict_batches(model, images, len(images))
     return np.where(index < 0, np.argmax(proba, axis=1), index).astype(np.int32)
@@ -224,9 +225,7 @@ def saliency_and_p_real(
     Returns ``(saliency, p_real)``; P(real) is the probability column of class 1.
     """
     resolved, index = _prepare(estimator, X, target)
-    classes = list(resolved.classes)
-    if 1 not in classes:
-        raise ValueError(f"The fitted estimator's classes_ {classes} lack the real class 1.")
+    real = real_class_index(resolved.classes)
     batch_size = _check_positive_int(batch_size, "batch_size")
     fn = _gradient_fn(resolved.model)
     images = resolved.images
@@ -235,7 +234,7 @@ def saliency_and_p_real(
     for sl in _batches(images.shape[0], batch_size, verbose, "gradient saliency"):
         grad, proba = fn(images[sl], index[sl])
         out[sl] = np.asarray(grad)
-        p_real[sl] = np.asarray(proba)[:, classes.index(1)]
+        p_real[sl] = np.asarray(proba)[:, real]
     if absolute:
         np.abs(out, out=out)
     return resolved.to_output(out), p_real

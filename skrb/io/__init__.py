@@ -25,10 +25,24 @@ _NAMES = {
 
 __all__ = sorted(_NAMES)
 
+# Internal API for skrb's own packages (not in __all__, may change without notice): other
+# packages import these from ``skrb.io``, never from its private modules. Name -> (module,
+# attribute).
+_INTERNAL = {
+    "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
+    "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
+    "check_on_error": ("skrb.io._errors", "check_on_error"),
+    "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),
+    "report_errors": ("skrb.io._errors", "report_errors"),
+}
+
 
 def __getattr__(name: str) -> Any:
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)
+    if name in _INTERNAL:
+        module, attribute = _INTERNAL[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'skrb.io' has no attribute {name!r}")
 
 

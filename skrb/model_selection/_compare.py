@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from skrb.metrics import real_bogus_confusion_matrix, real_bogus_report
 from skrb.model_selection._paired import corrected_resampled_ttest, mcnemar_test
-from skrb.utils.validation import check_binary_target, check_rates
+from skrb.utils import check_binary_target, check_rates, final_estimator, jsonable, mean_std, p_real
 
 __all__ = ["ComparisonResult", "compare_models", "make_cv"]
 
@@ -70,35 +70,12 @@ def make_cv(cv: int | float | Any = 5, *, random_state: int | None = None) -> An
     return check_cv(cv, classifier=True)
 
 
-def _final_estimator(estimator: Any) -> Any:
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
-
-
 def _history(estimator: Any) -> dict[str, list[float]] | None:
     """Return the Keras history of a fitted (pipeline ending in a) SciKeras model, or None."""
-    history = getattr(_final_estimator(estimator), "history_", None)
+    history = getattr(final_estimator(estimator), "history_", None)
     if not history:
         return None
     return {str(k): [float(v) for v in values] for k, values in dict(history).items()}
-
-
-def _mean_std(mean: float, std: float, digits: int = 3) -> str:
-    """``"mean ± std"``, or the mean alone where the spread is undefined (one fold)."""
-    text = f"{mean:.{digits}f}"
-    return text if np.isnan(std) else f"{text} ± {std:.{digits}f}"
-
-
-def _p_real(estimator: Any, X: Any) -> np.ndarray:
-    classes = list(getattr(estimator, "classes_", [0, 1]))
-    if 1 not in classes:
-        raise ValueError(f"The fitted estimator's classes_ {classes} lack the real class 1.")
-    if hasattr(estimator, "predict_proba"):
-        return np.asarray(estimator.predict_proba(X))[:, classes.index(1)].astype(np.float64)
-    if hasattr(estimator, "decision_function"):
-        score = np.asarray(estimator.decision_function(X), dtype=np.float64)
-        return 1.0 / (1.0 + np.exp(-score))
-    raise TypeError(f"{type(estimator).__name__} has neither predict_proba nor decision_function.")
 
 
 @dataclass
@@ -395,7 +372,7 @@ class ComparisonResult:
             "fpr_levels": list(self.fpr_levels),
             "models": {
                 name: {
-                    "summary": {k: _jsonable(summary[i][k]) for k in summary.colnames[1:]},
+                    "summary": {k: jsonable(summary[i][k]) for k in summary.colnames[1:]},
                     "folds": self.fold_metrics[name],
                     "confusion_matrix": self.confusion_matrix(name).tolist(),
                     "confusion_matrix_layout": "rows true [real, bogus], columns predicted "
@@ -405,7 +382,7 @@ class ComparisonResult:
                 }
                 for i, name in enumerate(self.model_names)
             },
-            "paired_tests": _jsonable(self.paired_tests()),
+            "paired_tests": jsonable(self.paired_tests()),
         }
 
     def format_table(self, digits: int = 3) -> str:
@@ -426,7 +403,7 @@ class ComparisonResult:
         for row in summary:
             cells = [str(row["model"])]
             for metric in self.metric_names:
-                cells.append(_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"], digits))
+                cells.append(mean_std(row[f"{metric}_mean"], row[f"{metric}_std"], digits))
             rows.append(cells)
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
@@ -446,18 +423,6 @@ class ComparisonResult:
             line += f", McNemar p = {test['mcnemar']['pvalue']:.3g}"
             lines.append(line)
         return "\n".join(lines)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _check_class_counts(y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -592,7 +557,7 @@ def compare_models(
             start = time.perf_counter()
             model.fit(X_train, y[train], **fit_params.get(name, {}))
             fitted = time.perf_counter()
-            score = _p_real(model, X_test)
+            score = p_real(model, X_test)
             out["fit"][name].append(fitted - start)
             out["score"][name].append(time.perf_counter() - fitted)
             out["scores"][name].append(score)

@@ -35,10 +35,18 @@ _NAMES = {
 
 __all__ = sorted(_NAMES)
 
+# Internal API for skrb's own packages (not in __all__, may change without notice): other
+# packages import these from ``skrb.models``, never from its private modules.
+_INTERNAL = {
+    "inference_function": "skrb.models._receptive_field",
+    "predict_batches": "skrb.models._inference",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name]), name)
+    if name in _NAMES or name in _INTERNAL:
+        module = _NAMES.get(name) or _INTERNAL[name]
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'skrb.models' has no attribute {name!r}")
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from skrb.model_selection import ComparisonResult
-from skrb.model_selection._compare import _jsonable, _mean_std
 from skrb.report._document import Document
 from skrb.report._figures import (
     _history_keys,
@@ -29,6 +28,7 @@ from skrb.report._figures import (
     plot_roc_curves,
 )
 from skrb.report._tables import write_csv
+from skrb.utils import jsonable, mean_std
 
 __all__ = ["write_report"]
 
@@ -56,7 +56,7 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
         "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %."
     )
     rows = [
-        [row["model"], *(_mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
+        [row["model"], *(mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
         for row in summary
     ]
     doc.table(["model", *metrics], rows)
@@ -172,7 +172,7 @@ def write_report(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     description = dict(description or {})
-    payload = {"description": _jsonable(description), **result.to_dict()}
+    payload = {"description": jsonable(description), **result.to_dict()}
     payload["environment"] = {"python": platform.python_version(), "platform": platform.platform()}
     (directory / "metrics.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
     write_csv(result.summary(), directory / "metrics.csv")
