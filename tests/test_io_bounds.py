@@ -98,7 +98,7 @@ def test_a_cutout_larger_than_the_survey_allows_is_refused(tmp_path, packets):
     alerts = _read_with(tmp_path, packets, "cutoutTemplate", gzip.compress(claims))
     assert alerts.meta["status"][1] == (
         "unreadable template cutout: the header claims a 600x600 pixel image, larger than the "
-        "survey's largest cutout (63x63); refused before reading it."
+        "survey's largest cutout (63x63), refused before reading it."
     )
 
 
@@ -114,8 +114,8 @@ def test_a_header_claiming_more_pixels_than_the_bytes_hold(tmp_path, packets):
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("NAXIS1", 0, "invalid FITS header: NAXIS1 = 0; an image axis needs at least 1 pixel."),
-        ("NAXIS2", -1, "invalid FITS header: NAXIS2 = -1; an image axis needs at least 1 pixel."),
+        ("NAXIS1", 0, "invalid FITS header: NAXIS1 = 0 (an image axis needs at least 1 pixel)."),
+        ("NAXIS2", -1, "invalid FITS header: NAXIS2 = -1 (an image axis needs at least 1 pixel)."),
         (
             "BITPIX",
             17,

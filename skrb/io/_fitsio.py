@@ -56,7 +56,7 @@ def _check_side(shape: tuple[int, ...], max_side: int | None) -> None:
         described = "x".join(map(str, shape))
         raise ValueError(
             f"the header claims a {described} pixel image, larger than the survey's largest "
-            f"cutout ({max_side}x{max_side}); refused before reading it."
+            f"cutout ({max_side}x{max_side}), refused before reading it."
         )
 
 
@@ -115,8 +115,8 @@ def _decode_simple(raw: bytes, max_side: int | None = None) -> np.ndarray | None
     for key, side in ((b"NAXIS1", nx), (b"NAXIS2", ny)):
         if side < 1:
             raise ValueError(
-                f"invalid FITS header: {key.decode()} = {side}; an image axis needs at least "
-                "1 pixel."
+                f"invalid FITS header: {key.decode()} = {side} (an image axis needs at least "
+                "1 pixel)."
             )
     _check_side((ny, nx), max_side)
     try:
@@ -161,8 +161,8 @@ def _select_hdu(
             raise ValueError("the file holds no HDU with a 2-D image.")
     if min(chosen.shape) < 1:
         raise ValueError(
-            f"invalid FITS header: the image is {'x'.join(map(str, chosen.shape))} pixels; an "
-            "image axis needs at least 1 pixel."
+            f"invalid FITS header: the image is {'x'.join(map(str, chosen.shape))} pixels (an "
+            "image axis needs at least 1 pixel)."
         )
     _check_side(tuple(chosen.shape), max_side)
     offset, n_bytes = getattr(chosen, "_data_offset", None), getattr(chosen, "_data_size", None)
@@ -191,7 +191,7 @@ def _gunzip(raw: bytes, max_bytes: int | None = None) -> bytes:
             if max_bytes is not None and total > max_bytes:
                 raise ValueError(
                     f"the gzip stream inflates beyond {max_bytes} bytes, more than a FITS "
-                    "cutout of the survey's largest size needs (a decompression bomb?); refused."
+                    "cutout of the survey's largest size needs (a decompression bomb?), refused."
                 )
             if not inflater.eof:
                 raise EOFError("the gzip stream is truncated")
