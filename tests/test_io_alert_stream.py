@@ -117,7 +117,7 @@ def test_errors_are_reported_per_batch(tmp_path, ztf_alert_dir):
 
 def test_nothing_readable_raises(tmp_path):
     (tmp_path / "a.avro").write_text("not an alert")
-    with pytest.raises(ReadError, match=r"None of the 1 Avro file.*a\.avro: ValueError"):
+    with pytest.raises(ReadError, match=r"None of the 1 alert file.*a\.avro: ValueError"):
         list(iter_alerts(tmp_path))
 
 

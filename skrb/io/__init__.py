@@ -1,4 +1,4 @@
-"""Readers for the data astronomers have: ZTF alert packets and FITS stamps.
+"""Readers for the data astronomers have: ZTF and Rubin (LSST) alert packets and FITS stamps.
 
 All readers return scikit-learn :class:`~sklearn.utils.Bunch` objects whose ``data`` are stamp
 sets of shape ``(n_samples, 3, H, W)`` (float32, panels in :data:`skrb.PANELS` order) and whose
@@ -15,6 +15,8 @@ from typing import Any
 
 _NAMES = {
     "ALERT_COLUMNS": "skrb.io._alerts",
+    "LSST_COLUMNS": "skrb.io._alerts",
+    "SCORE_COLUMNS": "skrb.io._alerts",
     "iter_alerts": "skrb.io._alert_stream",
     "read_alerts": "skrb.io._alerts",
     "read_fits_stamps": "skrb.io._fits_stamps",

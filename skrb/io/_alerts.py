@@ -1,10 +1,15 @@
-"""Read ZTF alert packets (Avro) into stamp sets and a metadata table."""
+"""Read alert packets (ZTF's and Rubin's) into stamp sets and a metadata table.
+
+The survey of each file is recognised from its packets (:mod:`skrb.io._formats`); ZTF packets go
+to :mod:`skrb.io._alert_decode`, Rubin's to :mod:`skrb.io._rubin`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -13,11 +18,15 @@ from sklearn.utils import Bunch
 
 from skrb._panels import PANELS
 from skrb.io._alert_decode import PADS, read_alert_files
-from skrb.io._errors import ReadError, check_on_error, error_message, report_errors
+from skrb.io._errors import ReadError, check_on_error, error_message, one_line, report_errors
+from skrb.io._formats import SURVEY_NAMES, sniff
 from skrb.io._parallel import map_chunks
 from skrb.io._paths import PathsLike, Skipped, expand_paths
+from skrb.io._rubin import LSST_COLUMNS, RUBIN_MAX_SIDE, assemble, read_rubin_files, shapes_of
 
-__all__ = ["ALERT_COLUMNS", "read_alerts"]
+__all__ = ["ALERT_COLUMNS", "LSST_COLUMNS", "SCORE_COLUMNS", "read_alerts"]
+
+SURVEYS = ("auto", "ztf", "lsst")
 
 ALERT_COLUMNS = (
     "candid",
@@ -34,8 +43,30 @@ ALERT_COLUMNS = (
 )
 """Metadata columns :func:`read_alerts` always returns (from the alert and its ``candidate``)."""
 
-_OWN_COLUMNS = ("file", "record", "status", "n_nonfinite", "cutout_shape")
+_OWN_COLUMNS = ("file", "record", "status", "n_nonfinite", "cutout_shape", "schema", "psf_shape")
 """Columns :func:`read_alerts` adds to ``meta`` after the alert fields."""
+
+SCORE_COLUMNS = MappingProxyType(
+    {
+        "ztf": ("candid", "objectId", "jd", "fid", "ra", "dec", "rb", "drb"),
+        "lsst": (
+            "diaSourceId",
+            "diaObjectId",
+            "band",
+            "midpointMjdTai",
+            "ra",
+            "dec",
+            "reliability",
+        ),
+    }
+)
+"""Survey -> the ``meta`` columns that identify an alert and hold the survey's own score.
+
+What a scoring table writes beside P(real), in this order: for ZTF the candidate and object
+ids, time, filter, position and ZTF's ``rb``/``drb`` scores; for Rubin (``"lsst"``) the
+``diaSource`` and ``diaObject`` ids, band, time, position and Rubin's ``reliability``.
+:func:`read_alerts` says which survey it read in ``alerts.survey``.
+"""
 
 _ALWAYS_MASKED = ("rb", "drb")
 _REQUIRED_COLUMNS = tuple(name for name in ALERT_COLUMNS if name not in _ALWAYS_MASKED)
@@ -105,7 +136,7 @@ def _sources(
     skipped: Skipped | None = None,
     on_error: str = "skip",
 ) -> list[tuple[str, str | bytes]]:
-    """``(name, path or bytes)`` of each Avro file to read.
+    """``(name, path or bytes)`` of each alert file (Avro, wire packet, Parquet) to read.
 
     Dangling links met in folders go to ``skipped`` (``on_error="raise"`` raises for them).
     """
@@ -115,14 +146,19 @@ def _sources(
         if all(isinstance(item, bytes | bytearray | memoryview) for item in paths):
             return [(f"<bytes {i}>", bytes(item)) for i, item in enumerate(paths)]
     found: Skipped = [] if skipped is None else skipped
-    files = expand_paths(paths, suffix=".avro", what="Avro alert", skipped=found)
+    files = expand_paths(paths, suffix=(".avro", ".parquet"), what="alert", skipped=found)
     if found and on_error == "raise":
         raise ReadError(error_message(*found[0]))
     return [(os.fspath(path), os.fspath(path)) for path in files]
 
 
 def _check_options(
-    *, columns: Sequence[str], stamp_size: int, pad: str, masked_sentinel: str, on_error: str
+    *,
+    columns: Sequence[str],
+    stamp_size: int | None,
+    pad: str,
+    masked_sentinel: str,
+    on_error: str,
 ) -> list[str]:
     """Validate read_alerts' options; return the metadata columns to read."""
     check_on_error(on_error)
@@ -136,16 +172,20 @@ def _check_options(
     if reserved:
         raise ValueError(
             f"columns {reserved} clash with the columns read_alerts adds itself "
-            f"({', '.join(_OWN_COLUMNS)}); candidate fields of those names cannot be read."
+            f"({', '.join(_OWN_COLUMNS)}); alert fields of those names cannot be read."
         )
-    if not isinstance(stamp_size, int | np.integer) or stamp_size < 1:
-        raise ValueError(f"stamp_size must be a positive integer; got {stamp_size!r}.")
+    if stamp_size is not None and (
+        isinstance(stamp_size, bool)
+        or not isinstance(stamp_size, int | np.integer)
+        or stamp_size < 1
+    ):
+        raise ValueError(f"stamp_size must be a positive integer or None; got {stamp_size!r}.")
     return list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
 
 
 def _nothing_read(errors: Sequence[tuple[str, int, str]], n_sources: int) -> ReadError:
     listed = "; ".join(error_message(*error) for error in errors[:3]) or "they hold no record"
-    return ReadError(f"None of the {n_sources} Avro file(s) held a readable alert: {listed}")
+    return ReadError(f"None of the {n_sources} alert file(s) held a readable alert: {listed}")
 
 
 def _bunch(
@@ -155,24 +195,29 @@ def _bunch(
     masked_sentinel: str,
     on_error: str,
     skipped: Skipped = (),
+    *,
+    id_column: str = "candid",
+    masked: Sequence[str] | None = None,
 ) -> Bunch:
     """Assemble decoded chunks (see ``AlertRows``) into read_alerts' Bunch.
 
     ``skipped`` (dangling links met while listing the files) heads ``errors``; a metadata
-    value of the wrong kind is masked and named there too.
+    value of the wrong kind is masked and named there too, with the alert's ``id_column``.
+    ``masked``: the columns always masked (default: ZTF's ``rb``, ``drb`` and ``columns``).
     """
     errors = [*skipped, *(error for chunk in chunks for error in chunk["errors"])]
-    masked = {*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS)
+    if masked is None:
+        masked = list({*_ALWAYS_MASKED, *columns} - set(_REQUIRED_COLUMNS))
 
     def gathered(name: str) -> list[Any]:
         return [value for chunk in chunks for value in chunk["rows"][name]]
 
-    files, records, candids = gathered("file"), gathered("record"), gathered("candid")
+    files, records, ids = gathered("file"), gathered("record"), gathered(id_column)
     built, n_retyped = [], 0
     for name in (*names, "file", "record"):
         column, wrong = _column(name, gathered(name), name in masked)
         for row, reason in wrong:
-            label = "" if candids[row] is None else f"candid {candids[row]}: "
+            label = "" if ids[row] is None else f"{id_column} {ids[row]}: "
             if on_error == "raise":
                 raise ReadError(error_message(files[row], records[row], label + reason))
             errors.append((files[row], records[row], label + reason))
@@ -191,50 +236,119 @@ def _bunch(
         errors=report_errors(
             errors,
             on_error,
-            what="Avro files or alerts",
+            what="alert files or alerts",
             n_kept=n_retyped + sum(chunk["n_kept"] for chunk in chunks),
         ),
         panels=PANELS,
     )
 
 
+def _sniffed(
+    sources: list[tuple[str, str | bytes]], survey: str, on_error: str, skipped: Skipped
+) -> tuple[str | None, list[tuple[str, str | bytes, str]]]:
+    """Recognise each source; return the survey read and ``(name, source, kind)`` of its files.
+
+    Unrecognised files, and with a forced ``survey`` files of the other survey, go to
+    ``skipped`` (``on_error="raise"`` raises for them).
+    """
+    found: dict[str, list[tuple[str, str | bytes, str]]] = {"ztf": [], "lsst": []}
+
+    def fail(name: str, exc: BaseException) -> None:
+        if on_error == "raise":
+            raise ReadError(error_message(name, -1, exc)) from exc
+        skipped.append((name, -1, f"{type(exc).__name__}: {one_line(exc)}"))
+
+    for name, source in sources:
+        try:
+            kind, of = sniff(source)
+        except (OSError, ValueError, EOFError) as exc:
+            fail(name, exc)
+            continue
+        if survey != "auto" and of != survey:
+            fail(
+                name,
+                ValueError(
+                    f"holds {SURVEY_NAMES[of]} alerts, not {SURVEY_NAMES[survey]} ones "
+                    f"(survey={survey!r}); skipped."
+                ),
+            )
+            continue
+        found[of].append((name, source, kind))
+    if found["ztf"] and found["lsst"]:
+        ztf, lsst = found["ztf"][0][0], found["lsst"][0][0]
+        raise ValueError(
+            f"read_alerts reads one survey per call, but got ZTF alerts ({ztf}, ...) and Rubin "
+            f"(LSST) alerts ({lsst}, ...): read them separately, or pass survey='ztf' or "
+            "survey='lsst' to skip the other survey's files."
+        )
+    chosen = "lsst" if found["lsst"] else "ztf" if found["ztf"] else None
+    return chosen, found[chosen] if chosen else []
+
+
 def read_alerts(
     paths: PathsLike | bytes | Sequence[bytes],
     *,
+    survey: str = "auto",
     columns: Sequence[str] = (),
-    stamp_size: int = 63,
+    stamp_size: int | None = None,
+    variance: bool = False,
+    psf: bool = False,
     pad: str = "ztf",
     masked_sentinel: str = "nan",
     on_error: str = "warn",
     n_jobs: int | None = None,
     progress: bool | None = None,
 ) -> Bunch:
-    """Read ZTF alert packets (Avro) into stamp sets and a metadata table.
+    """Read alert packets of ZTF or Rubin (LSST) into stamp sets and a metadata table.
 
-    Reads alert packets as ZTF publishes them (schema ``ztf.alert`` 3.x and 4.x, one alert per
-    file) and as brokers re-serialise them (several alerts per file, snappy or deflate codec,
-    other record names such as Fink's ``topLevelRecord``) as long as they keep the fields
+    ZTF: packets as ZTF publishes them (schema ``ztf.alert`` 3.x and 4.x, one alert per file)
+    and as brokers re-serialise them (several alerts per file, snappy or deflate codec, other
+    record names such as Fink's ``topLevelRecord``) as long as they keep the fields
     ``candidate`` and ``cutoutScience``/``cutoutTemplate``/``cutoutDifference``.
+
+    Rubin: Avro container files with Rubin's schema (``lsst.v7_x`` ... ``lsst.v11_x``) or a
+    broker's re-serialisation of it (Fink's ``topLevelRecord`` with its own fields added),
+    single Confluent wire-format packets (Kafka message values: byte 0, a 4-byte schema id
+    ``100 * major + minor``, one bare Avro record; the schema comes from the ``lsst-alert-packet``
+    package) and Fink's Parquet exports (one row per alert). Each cutout is a FITS file whose
+    PRIMARY image (nJy) gives ``data``, whose ``UNCERT`` extension (variance) gives ``variance``
+    and whose ``PSFIMAGE`` gives ``psf``.
 
     Parameters
     ----------
     paths : path-like, glob pattern, bytes or list of them
-        Avro files (any name), folders (searched recursively for ``*.avro``) or glob patterns
-        (``**`` allowed); files found in folders and patterns are read in sorted order (folders
-        are searched through symbolic links, each real folder once; dangling links are listed
-        in ``errors``). Or the
-        bytes of Avro files already in memory (e.g. the values of Kafka alert messages), named
-        ``"<bytes i>"`` in ``meta["file"]`` and ``errors``.
+        Alert files (any name), folders (searched recursively for ``*.avro`` and ``*.parquet``)
+        or glob patterns (``**`` allowed); files found in folders and patterns are read in
+        sorted order. Or the bytes of packets already in memory (e.g. the values of Kafka alert
+        messages: ZTF's Avro files, Rubin's wire-format packets), named ``"<bytes i>"`` in
+        ``meta["file"]`` and ``errors``.
+    survey : {"auto", "ztf", "lsst"}, default="auto"
+        Whose alerts to read. ``"auto"`` recognises the survey from the packets (ZTF's have a
+        ``candidate`` record, Rubin's a ``diaSource``) and refuses a mix of both; ``"ztf"`` or
+        ``"lsst"`` read that survey's files and report the others' as errors.
     columns : sequence of str, default=()
-        Further ``candidate`` fields to put in ``meta`` (e.g. ``("xpos", "ypos", "ssdistnr")``),
-        masked where an alert lacks them.
-    stamp_size : int, default=63
-        Side of the output stamps; ZTF cutouts are 63 x 63 pixels, smaller near CCD edges.
+        Further fields to put in ``meta``, masked where an alert lacks them: ZTF ``candidate``
+        fields (e.g. ``("xpos", "ypos", "ssdistnr")``); Rubin ``diaSource`` fields (e.g.
+        ``("x", "y", "isDipole")``) or top-level ones (``"observation_reason"``).
+    stamp_size : int or None, default=None
+        Side of the output stamps. ``None``: 63 for ZTF (its cutouts are 63 x 63, smaller near
+        CCD edges); for Rubin the largest cutout read (Rubin's are 30 to 102 pixels, most 30).
+        Rubin cutouts larger than ``stamp_size`` are cropped about their centre; a ZTF cutout
+        larger than it is an error.
+    variance : bool, default=False
+        Rubin only: also return the cutouts' variance planes (``UNCERT``, nJy^2) as
+        ``variance``, placed exactly as ``data``.
+    psf : bool, default=False
+        Rubin only: also return the PSF images (``PSFIMAGE``; 41 x 41 for science and
+        difference, 51 to 77 pixels for the template) as ``psf``, each centred in a square of the
+        largest PSF side read, padded with zeros (a PSF is zero beyond its image).
     pad : {"ztf", "center"}, default="ztf"
-        Where a smaller cutout goes inside the stamp (the rest is NaN). ``"ztf"``: on the side
-        away from the CCD edge that clipped it, found from the candidate's ``xpos``/``ypos``,
-        so that the candidate stays at the stamp's centre pixel ``(31, 31)`` as in full
-        cutouts (centred where the position is unknown). ``"center"``: centred.
+        ZTF only: where a smaller cutout goes inside the stamp (the rest is NaN). ``"ztf"``: on
+        the side away from the CCD edge that clipped it, found from the candidate's
+        ``xpos``/``ypos``, so that the candidate stays at the stamp's centre pixel ``(31, 31)``
+        as in full cutouts (centred where the position is unknown). ``"center"``: centred.
+        Rubin cutouts are always centred: pixel ``n // 2`` of an ``n``-pixel cutout lands on
+        pixel ``S // 2`` of the ``S``-pixel stamp.
     masked_sentinel : {"nan", "keep"}, default="nan"
         ZTF marks masked *template* pixels with the float32 sentinel -3.4e38 rather than NaN
         (about 1 % of alerts). ``"nan"`` turns every pixel below -1e30 into NaN, so that all
@@ -243,14 +357,15 @@ def read_alerts(
         ZTF's ``drb`` scores bit for bit: braai's float32 normalisation zeroed the template rows
         holding the sentinel (see :class:`~skrb.preprocessing.StampScaler`).
     on_error : {"warn", "raise", "skip"}, default="warn"
-        What to do with a corrupt or truncated file, an alert that cannot be read, or an alert
-        whose cutouts are missing or unreadable: ``"warn"`` carries on with one
-        :class:`~skrb.io.ReadWarning` naming the files and alerts, ``"raise"`` raises
-        :class:`~skrb.io.ReadError` naming the file and alert, ``"skip"`` carries on silently.
-        Unreadable files and alerts without a ``candidate`` are left out; an alert with a
-        missing or unreadable cutout is kept with the reason in ``meta["status"]`` (and gets
-        no score from skrb's scoring). All are listed in the returned ``errors``; the alerts
-        of a truncated file that precede the damage are kept.
+        What to do with a corrupt, truncated or unrecognised file (or one of the other survey
+        where ``survey`` is forced), an alert that cannot be read, or an alert whose cutouts
+        are missing or unreadable: ``"warn"`` carries on with one :class:`~skrb.io.ReadWarning`
+        naming the files and alerts, ``"raise"`` raises :class:`~skrb.io.ReadError` naming the
+        file and alert, ``"skip"`` carries on silently. Unreadable files and alerts without a
+        ``candidate`` (ZTF) or ``diaSource`` (Rubin) are left out; an alert with a missing or
+        unreadable cutout is kept with the reason in ``meta["status"]`` (and gets no score from
+        skrb's scoring). All are listed in the returned ``errors``; the alerts of a truncated
+        file that precede the damage are kept.
     n_jobs : int or None, default=None
         Number of processes reading files in parallel (joblib's loky backend, or the one set
         with :func:`joblib.parallel_config`; ``None`` means 1, ``-1`` all cores). Starting the
@@ -263,34 +378,42 @@ def read_alerts(
     alerts : :class:`~sklearn.utils.Bunch`
         With attributes:
 
-        - ``data``: ndarray of shape (n_alerts, 3, stamp_size, stamp_size), float32, panels in
+        - ``data``: ndarray of shape (n_alerts, 3, S, S), float32, panels in
           :data:`skrb.PANELS` order (science, template, difference), pixels in FITS (y, x)
-          order, NaN where the survey masked pixels, where the cutout was smaller or absent;
-        - ``meta``: :class:`~astropy.table.Table`, one row per alert: the columns of
-          :data:`ALERT_COLUMNS` with the packets' values and types (``isdiffpos`` as the
-          string ``"t"``/``"f"`` or ``"1"``/``"0"``; ``rb`` and ``drb`` always masked columns,
-          masked where absent, e.g. ``drb`` before 2019), then ``columns``, ``file`` (the
-          source file), ``record`` (the alert's index in that file), ``status`` (``"ok"``
-          where the three cutouts decoded, else one line naming each missing or unreadable
-          cutout, e.g. ``"missing difference cutout"``; that panel's pixels are NaN and the
-          alert gets no score), ``n_nonfinite`` (pixels that were +-inf or beyond float32,
-          now NaN) and ``cutout_shape`` (n_alerts, 3, 2): each cutout's original (ny, nx),
-          (0, 0) where absent or unreadable;
+          order (ZTF: counts; Rubin: nJy), NaN where the survey masked pixels, where the cutout
+          was smaller or absent;
+        - ``meta``: :class:`~astropy.table.Table`, one row per alert. ZTF: the columns of
+          :data:`ALERT_COLUMNS` with the packets' values and types (``isdiffpos`` as the string
+          ``"t"``/``"f"`` or ``"1"``/``"0"``; ``rb`` and ``drb`` always masked columns, masked
+          where absent, e.g. ``drb`` before 2019). Rubin: the columns of :data:`LSST_COLUMNS`
+          (from the ``diaSource``), ``schema`` (the schema version, e.g. ``"lsst.v7_4"``;
+          versions that the fields cannot tell apart are joined by ``|``). Then ``columns``,
+          ``file`` (the source file), ``record`` (the alert's index in that file), ``status``
+          (``"ok"`` where the three cutouts decoded, else one line naming each missing or
+          unreadable cutout, e.g. ``"missing difference cutout"``; that panel's pixels are NaN
+          and the alert gets no score), ``n_nonfinite`` (pixels that were +-inf or beyond
+          float32, now NaN) and ``cutout_shape`` (n_alerts, 3, 2): each cutout's original (ny,
+          nx), (0, 0) where absent or unreadable (and for Rubin with ``psf=True``,
+          ``psf_shape`` the same for the PSFs); ``meta.meta["survey"]`` is the survey;
+        - ``variance`` (Rubin, ``variance=True``): like ``data``, the variance planes;
+        - ``psf`` (Rubin, ``psf=True``): ndarray (n_alerts, 3, P, P), float32;
         - ``errors``: :class:`~astropy.table.Table` with ``file``, ``record`` (-1: the whole
-          file) and ``error`` (starting with the alert's ``candid`` where known) for every
-          file or alert skipped, every alert kept with a status other than ``"ok"`` and every
-          alert with masked non-finite pixels;
-        - ``panels``: :data:`skrb.PANELS`.
+          file) and ``error`` (starting with the alert's ``candid`` or ``diaSourceId`` where
+          known) for every file or alert skipped, every alert kept with a status other than
+          ``"ok"`` and every alert with masked non-finite pixels;
+        - ``panels``: :data:`skrb.PANELS`;
+        - ``survey``: ``"ztf"`` or ``"lsst"``; :data:`SCORE_COLUMNS` gives its identifier and
+          score columns.
 
     Raises
     ------
     FileNotFoundError
-        If a named file, folder or pattern does not exist or no Avro file is found.
+        If a named file, folder or pattern does not exist or no alert file is found.
     ReadError
         With ``on_error="raise"``, at the first unreadable file or alert; whatever
         ``on_error``, when no alert at all could be read.
     ValueError
-        If a parameter is invalid.
+        If a parameter is invalid, or ``survey="auto"`` finds alerts of both surveys.
 
     See Also
     --------
@@ -319,12 +442,12 @@ def read_alerts(
     ...     "jd": 2458451.75, "ra": 9.46, "dec": -7.07, "rb": 0.52},
     ...     "cutoutScience": cutout(1.0), "cutoutTemplate": cutout(2.0),
     ...     "cutoutDifference": cutout(np.nan)}
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "alert.avro"
-    >>> with open(path, "wb") as handle:
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with open(folder / "alert.avro", "wb") as handle:
     ...     fastavro.writer(handle, schema, [alert])
-    >>> alerts = read_alerts(path)
-    >>> alerts.data.shape, alerts.data.dtype
-    ((1, 3, 63, 63), dtype('float32'))
+    >>> alerts = read_alerts(folder / "alert.avro")
+    >>> alerts.survey, alerts.data.shape, alerts.data.dtype
+    ('ztf', (1, 3, 63, 63), dtype('float32'))
     >>> alerts.data[0, :, 31, 31]
     array([ 1.,  2., nan], dtype=float32)
     >>> print(alerts.meta["objectId", "jd", "rb", "drb", "status"])
@@ -332,8 +455,43 @@ def read_alerts(
     ------------ ---------- ---- --- ------
     ZTF18abcdefg 2458451.75 0.52  --     ok
 
-    Cutouts are bounded: one larger than ZTF's 63 x 63 pixels, or a gzip stream inflating
-    beyond what such a cutout needs, is refused before it is allocated.
+    A Rubin alert (a reduced schema: a ``diaSource`` and three cutouts written from astropy
+    ``CCDData``, image + variance + PSF), with a 30-pixel science and template but a missing
+    difference:
+
+    >>> from astropy.nddata import CCDData, VarianceUncertainty
+    >>> def rubin_cutout(value, side=30):
+    ...     ccd = CCDData(np.full((side, side), value, "f4"), unit="nJy",
+    ...                   uncertainty=VarianceUncertainty(np.full((side, side), 4.0, "f4")))
+    ...     hdul = ccd.to_hdu()
+    ...     hdul.append(fits.ImageHDU(np.ones((41, 41)), name="PSFIMAGE"))
+    ...     buffer = io.BytesIO()
+    ...     hdul.writeto(buffer)
+    ...     return buffer.getvalue()
+    >>> rubin = {"name": "alert", "namespace": "lsst.v9_0", "type": "record", "fields": [
+    ...     {"name": "diaSourceId", "type": "long"},
+    ...     {"name": "diaSource", "type": {"name": "diaSource", "type": "record", "fields": [
+    ...         {"name": "diaSourceId", "type": "long"}, {"name": "band", "type": "string"},
+    ...         {"name": "reliability", "type": ["null", "float"]}]}},
+    ...     *({"name": name, "type": ["null", "bytes"]}
+    ...       for name in ("cutoutScience", "cutoutTemplate", "cutoutDifference"))]}
+    >>> packet = {"diaSourceId": 7, "diaSource": {
+    ...     "diaSourceId": 7, "band": "r", "reliability": 0.75},
+    ...     "cutoutScience": rubin_cutout(10.0), "cutoutTemplate": rubin_cutout(9.0),
+    ...     "cutoutDifference": None}
+    >>> with open(folder / "rubin.avro", "wb") as handle:
+    ...     fastavro.writer(handle, rubin, [packet])
+    >>> alerts = read_alerts(folder / "rubin.avro", stamp_size=32, variance=True, on_error="skip")
+    >>> alerts.survey, alerts.data.shape
+    ('lsst', (1, 3, 32, 32))
+    >>> alerts.data[0, :, 16, 16], alerts.variance[0, :, 16, 16]
+    (array([10.,  9., nan], dtype=float32), array([ 4.,  4., nan], dtype=float32))
+    >>> alerts.data[0, 0, 0, 0]  # a 30-pixel cutout centred in 32 pixels: NaN border
+    np.float32(nan)
+    >>> print(alerts.meta["diaSourceId", "band", "reliability", "schema", "status"])
+    diaSourceId band reliability   schema            status
+    ----------- ---- ----------- --------- -------------------------
+              7    r        0.75 lsst.v9_0 missing difference cutout
     """
     names = _check_options(
         columns=columns,
@@ -342,15 +500,35 @@ def read_alerts(
         masked_sentinel=masked_sentinel,
         on_error=on_error,
     )
+    if survey not in SURVEYS:
+        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
+    for name, flag in (("variance", variance), ("psf", psf)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {flag!r}.")
     skipped: Skipped = []
     sources = _sources(paths, skipped, on_error)
+    chosen, files = _sniffed(sources, survey, on_error, skipped)
+    options = {"n_jobs": n_jobs, "progress": progress, "on_error": on_error}
+    if chosen == "lsst":
+        return _read_lsst(
+            files, skipped, len(sources), stamp_size, columns, variance, psf, **options
+        )
+    if variance or psf:
+        raise ValueError(
+            "variance=True and psf=True need Rubin alerts: ZTF cutouts carry no variance plane "
+            "or PSF image."
+        )
+    for name, _, kind in files:
+        if kind != "container":
+            reason = f"ValueError: ZTF alerts in a {kind} file are not read; write them as Avro."
+            skipped.append((name, -1, reason))
     chunks = map_chunks(
         read_alert_files,
-        sources,
+        [(name, source) for name, source, kind in files if kind == "container"],
         n_jobs=n_jobs,
         progress=progress,
         desc="Reading alerts",
-        stamp_size=int(stamp_size),
+        stamp_size=int(stamp_size or 63),
         pad=pad,
         columns=names,
         on_error=on_error,
@@ -359,4 +537,78 @@ def read_alerts(
         raise _nothing_read(
             [*skipped, *(error for chunk in chunks for error in chunk["errors"])], len(sources)
         )
-    return _bunch(chunks, names, columns, masked_sentinel, on_error, skipped)
+    return _with_survey(_bunch(chunks, names, columns, masked_sentinel, on_error, skipped), "ztf")
+
+
+def _with_survey(alerts: Bunch, survey: str) -> Bunch:
+    alerts.survey = alerts.meta.meta["survey"] = survey
+    return alerts
+
+
+def _read_lsst(
+    files: list[tuple[str, str | bytes, str]],
+    skipped: Skipped,
+    n_sources: int,
+    stamp_size: int | None,
+    columns: Sequence[str],
+    variance: bool,
+    psf: bool,
+    *,
+    n_jobs: int | None,
+    progress: bool | None,
+    on_error: str,
+) -> Bunch:
+    """Read Rubin sources: decode in chunks, then centre every cutout in stamps of one side."""
+    names = list(dict.fromkeys((*LSST_COLUMNS, *columns)))
+    extensions = [*(["UNCERT"] if variance else []), *(["PSFIMAGE"] if psf else [])]
+    chunks = map_chunks(
+        read_rubin_files,
+        files,
+        n_jobs=n_jobs,
+        progress=progress,
+        desc="Reading alerts",
+        columns=names,
+        extensions=extensions,
+        on_error=on_error,
+        max_side=RUBIN_MAX_SIDE,
+    )
+    cutouts = [alert for chunk in chunks for alert in chunk["cutouts"]]
+    if not cutouts:
+        raise _nothing_read(
+            [*skipped, *(error for chunk in chunks for error in chunk["errors"])], n_sources
+        )
+    shapes = shapes_of(cutouts)
+    side = stamp_size or int(shapes.max(initial=0)) or 30
+    merged = {
+        "data": assemble(cutouts, side),
+        "shapes": shapes,
+        "rows": {
+            name: [value for chunk in chunks for value in chunk["rows"][name]]
+            for name in chunks[0]["rows"]
+        },
+        "errors": [error for chunk in chunks for error in chunk["errors"]],
+        "n_kept": sum(chunk["n_kept"] for chunk in chunks),
+    }
+    alerts = _bunch(
+        [merged],
+        [*names, "schema"],
+        columns,
+        "keep",
+        on_error,
+        skipped,
+        id_column="diaSourceId",
+        masked=names,
+    )
+    planes = [alert_planes for chunk in chunks for alert_planes in chunk["extensions"]]
+
+    def extension(hdu: str) -> list[list[np.ndarray | None]]:
+        return [[panel.get(hdu) for panel in alert] for alert in planes]
+
+    if variance:
+        alerts.variance = assemble(extension("UNCERT"), side)
+    if psf:
+        psfs = extension("PSFIMAGE")
+        psf_shapes = shapes_of(psfs)
+        alerts.psf = assemble(psfs, int(psf_shapes.max(initial=1)), fill=0.0)
+        alerts.meta["psf_shape"] = psf_shapes
+    return _with_survey(alerts, "lsst")

@@ -20,13 +20,21 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from functools import lru_cache
 from typing import Any, BinaryIO
 
 import fastavro
 
-__all__ = ["ALERT_FIELDS", "CUTOUT_FIELDS", "iter_alert_records"]
+__all__ = [
+    "ALERT_FIELDS",
+    "CUTOUT_FIELDS",
+    "iter_alert_records",
+    "iter_container_records",
+    "parse_record_schema",
+    "project_schema",
+    "read_header",
+]
 
 CUTOUT_FIELDS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 ALERT_FIELDS = ("objectId", "candid", "candidate", *CUTOUT_FIELDS)
@@ -70,15 +78,31 @@ def _define_once(schema: Any, seen: set[str]) -> Any:
     return schema
 
 
+def parse_record_schema(schema_text: bytes, what: str = "an alert packet") -> dict[str, Any]:
+    """Parse a container header's schema text, which must be a record (else: not ``what``)."""
+    try:
+        schema = json.loads(schema_text)
+    except ValueError as exc:
+        raise ValueError(f"corrupt Avro header: the schema is not valid JSON ({exc}).") from exc
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        raise ValueError(f"not {what}: the Avro schema is not a record.")
+    return schema
+
+
+def project_schema(writer: dict[str, Any], keep: Collection[str]) -> Any:
+    """Return the parsed reader schema of ``writer`` that keeps only its top-level ``keep`` fields.
+
+    Fields not kept are skipped by fastavro's schema resolution rather than decoded.
+    """
+    expanded = fastavro.parse_schema(writer, expand=True, _write_hint=False)
+    kept = [field for field in expanded["fields"] if field["name"] in keep]
+    return fastavro.parse_schema(_define_once(dict(expanded, fields=kept), set()))
+
+
 @lru_cache(maxsize=32)
 def _schemas(schema_text: bytes) -> tuple[Any, Any]:
     """Return the parsed writer schema and the reader schema keeping :data:`ALERT_FIELDS`."""
-    try:
-        writer = json.loads(schema_text)
-    except ValueError as exc:
-        raise ValueError(f"corrupt Avro header: the schema is not valid JSON ({exc}).") from exc
-    if not isinstance(writer, dict) or writer.get("type") != "record":
-        raise ValueError("not a ZTF alert packet: the Avro schema is not a record.")
+    writer = parse_record_schema(schema_text, "a ZTF alert packet")
     names = {field["name"] for field in writer.get("fields", [])}
     missing = [name for name in _REQUIRED if name not in names]
     if missing:
@@ -86,10 +110,7 @@ def _schemas(schema_text: bytes) -> tuple[Any, Any]:
             f"not a ZTF alert packet: the Avro schema {writer.get('name')!r} has no field(s) "
             f"{', '.join(missing)}."
         )
-    expanded = fastavro.parse_schema(writer, expand=True, _write_hint=False)
-    kept = [field for field in expanded["fields"] if field["name"] in ALERT_FIELDS]
-    projected = _define_once(dict(expanded, fields=kept), set())
-    return fastavro.parse_schema(writer), fastavro.parse_schema(projected)
+    return fastavro.parse_schema(writer), project_schema(writer, ALERT_FIELDS)
 
 
 # --- container -----------------------------------------------------------------------------
@@ -135,7 +156,7 @@ def _read_bytes(stream: BinaryIO, what: str) -> bytes:
     return _read_exact(stream, size, what)
 
 
-def _read_header(stream: BinaryIO) -> tuple[dict[str, bytes], bytes]:
+def read_header(stream: BinaryIO) -> tuple[dict[str, bytes], bytes]:
     """Return the header metadata and the sync marker; the stream is left at the first block."""
     if stream.read(len(_MAGIC)) != _MAGIC:
         raise ValueError("not an Avro container file (no 'Obj\\x01' magic bytes).")
@@ -229,22 +250,36 @@ _CODECS: dict[str, Callable[[bytes, int], bytes]] = {
 
 
 def iter_alert_records(source: str | os.PathLike[str] | bytes) -> Iterator[dict[str, Any]]:
-    """Yield the alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
+    """Yield the ZTF alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
 
     ``source`` is the file's path or its bytes (e.g. a Kafka message's value). The file is read
     one Avro block at a time, so memory holds one block, not the file. Records before a corrupt
     or truncated block are yielded before the error is raised.
     """
+    yield from iter_container_records(source, _schemas)
+
+
+def iter_container_records(
+    source: str | os.PathLike[str] | bytes, schemas: Callable[[bytes], tuple[Any, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Yield the records of one Avro container file, decoded with ``schemas(schema_text)``.
+
+    ``schemas`` returns the parsed writer schema and the reader schema (e.g. a projection made
+    with :func:`project_schema`) for the header's schema text; it should cache them. Read as
+    :func:`iter_alert_records` reads.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
-        yield from _iter_stream(io.BytesIO(source))
+        yield from _iter_stream(io.BytesIO(source), schemas)
         return
     with open(source, "rb", buffering=1 << 16) as stream:
-        yield from _iter_stream(stream)
+        yield from _iter_stream(stream, schemas)
 
 
-def _iter_stream(stream: BinaryIO) -> Iterator[dict[str, Any]]:
-    meta, sync = _read_header(stream)
-    writer, reader = _schemas(meta["avro.schema"])
+def _iter_stream(
+    stream: BinaryIO, schemas: Callable[[bytes], tuple[Any, Any]]
+) -> Iterator[dict[str, Any]]:
+    meta, sync = read_header(stream)
+    writer, reader = schemas(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"
     decompress = _CODECS.get(codec)
     if decompress is None:  # a codec fastavro knows but we do not parse ourselves

@@ -15,6 +15,7 @@ import numpy as np
 
 from skrb._panels import PANELS
 from skrb.io._errors import one_line
+from skrb.io._fits_hdus import decode_fits_hdus
 from skrb.io._fitsio import decode_fits_image, mask_nonfinite
 
 __all__ = ["OK", "DecodedCutouts", "decode_cutouts", "nonfinite_note"]
@@ -24,14 +25,36 @@ OK = "ok"
 
 
 class DecodedCutouts(NamedTuple):
-    """The three decoded images (None where missing or unreadable), the status, the inf count."""
+    """The three decoded images (None where missing or unreadable), the status, the inf count.
+
+    ``extensions`` holds, per panel, the extension images asked for (HDU name -> image).
+    """
 
     images: list[np.ndarray | None]
     status: str
     n_nonfinite: int
+    extensions: list[dict[str, np.ndarray]] | None = None
 
 
-def decode_cutouts(cutouts: Sequence[Any], *, max_side: int) -> DecodedCutouts:
+def _decode_with_extensions(
+    raw: bytes, extensions: Sequence[str], max_side: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Return the PRIMARY image and the named extension images of one cutout (Rubin's)."""
+    hdus = decode_fits_hdus(raw, ("PRIMARY", *extensions), bound=max_side)
+    if "PRIMARY" not in hdus:
+        raise ValueError("the FITS file has no PRIMARY image.")
+    image = hdus.pop("PRIMARY")
+    for name, plane in hdus.items():
+        if name != "PSFIMAGE":  # a variance of inf is as unusable as a masked pixel
+            mask_nonfinite(plane)
+        if name == "UNCERT" and plane.shape != image.shape:
+            raise ValueError(f"its UNCERT plane is {plane.shape}, its image {image.shape}.")
+    return image, hdus
+
+
+def decode_cutouts(
+    cutouts: Sequence[Any], *, max_side: int, extensions: Sequence[str] = ()
+) -> DecodedCutouts:
     """Decode the FITS bytes of an alert's search, template and difference cutouts.
 
     Parameters
@@ -43,6 +66,10 @@ def decode_cutouts(cutouts: Sequence[Any], *, max_side: int) -> DecodedCutouts:
         The survey's largest cutout side (:data:`~skrb.io._fitsio.SURVEY_MAX_SIDE`): larger
         images, and gzip streams inflating beyond what such an image needs, are refused before
         they are allocated.
+    extensions : sequence of str, default=()
+        Extension HDUs to decode as well, by ``EXTNAME`` (Rubin's cutouts: ``"UNCERT"``, the
+        variance, whose infinite values become NaN, and ``"PSFIMAGE"``); then every cutout is
+        a multi-extension FITS file (not gzipped) whose PRIMARY HDU is the image.
 
     Returns
     -------
@@ -50,7 +77,9 @@ def decode_cutouts(cutouts: Sequence[Any], *, max_side: int) -> DecodedCutouts:
         ``images`` (float32, ±inf set to NaN; None for a missing or unreadable cutout),
         ``status`` (:data:`OK`, or one line naming each problem, e.g. ``"missing difference
         cutout"`` or ``"unreadable template cutout: <why>"``) and ``n_nonfinite`` (pixels that
-        were ±inf and are now NaN).
+        were ±inf and are now NaN); with ``extensions``, ``extensions`` lists for each panel
+        the extension images found (HDU name -> float32 image; empty where the cutout is
+        missing or unreadable).
 
     Examples
     --------
@@ -66,10 +95,11 @@ def decode_cutouts(cutouts: Sequence[Any], *, max_side: int) -> DecodedCutouts:
     'missing difference cutout'
     """
     images: list[np.ndarray | None] = []
+    found: list[dict[str, np.ndarray]] = []
     problems: list[str] = []
     n_nonfinite = 0
     for panel, raw in zip(PANELS, cutouts, strict=True):
-        image = None
+        image, planes = None, {}
         if raw is None:
             problems.append(f"missing {panel} cutout")
         elif not isinstance(raw, bytes | bytearray | memoryview):
@@ -80,13 +110,18 @@ def decode_cutouts(cutouts: Sequence[Any], *, max_side: int) -> DecodedCutouts:
             problems.append(f"missing {panel} cutout (0 bytes)")
         else:
             try:
-                image = decode_fits_image(bytes(raw), max_side=max_side)
+                if extensions:
+                    image, planes = _decode_with_extensions(bytes(raw), extensions, max_side)
+                else:
+                    image = decode_fits_image(bytes(raw), max_side=max_side)
             except ValueError as exc:
                 problems.append(f"unreadable {panel} cutout: {one_line(exc)}")
             else:
                 n_nonfinite += mask_nonfinite(image)
         images.append(image)
-    return DecodedCutouts(images, "; ".join(problems) or OK, n_nonfinite)
+        found.append(planes)
+    status = "; ".join(problems) or OK
+    return DecodedCutouts(images, status, n_nonfinite, found if extensions else None)
 
 
 def nonfinite_note(n_nonfinite: int) -> str:

@@ -25,7 +25,13 @@ def _dangling(path: str | os.PathLike[str]) -> str:
     return f"dangling symbolic link to {os.readlink(path)!r} (no such file or folder); skipped"
 
 
-def _search_folder(folder: Path, suffix: str, skipped: Skipped | None) -> list[Path]:
+def _suffixes(suffix: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (suffix,) if isinstance(suffix, str) else suffix
+
+
+def _search_folder(
+    folder: Path, suffix: str | tuple[str, ...], skipped: Skipped | None
+) -> list[Path]:
     """Files ending in ``suffix`` under ``folder``, following links, each real folder once."""
     found: list[Path] = []
     searched: set[str] = set()
@@ -49,7 +55,7 @@ def _search_folder(folder: Path, suffix: str, skipped: Skipped | None) -> list[P
 
 
 def expand_paths(
-    paths: PathsLike, *, suffix: str, what: str, skipped: Skipped | None = None
+    paths: PathsLike, *, suffix: str | tuple[str, ...], what: str, skipped: Skipped | None = None
 ) -> list[Path]:
     """Return the files named by ``paths``, in a stable order.
 
@@ -59,8 +65,8 @@ def expand_paths(
         Files (taken as given, whatever their name), folders (searched recursively for files
         ending in ``suffix``, through symbolic links, each real folder once; sorted) and glob
         patterns (``**`` allowed, sorted).
-    suffix : str
-        File name ending looked for inside folders, e.g. ``".avro"``.
+    suffix : str or tuple of str
+        File name ending(s) looked for inside folders, e.g. ``".avro"``.
     what : str
         What the files are, for error messages (e.g. ``"Avro alert"``).
     skipped : list or None, default=None
@@ -111,6 +117,7 @@ def expand_paths(
             raise FileNotFoundError(f"No such file or folder: {os.fspath(path)!r}.")
     if not files:
         raise FileNotFoundError(
-            f"No {what} files (*{suffix}) found in {', '.join(map(os.fspath, entries))}."
+            f"No {what} files ({', '.join('*' + end for end in _suffixes(suffix))}) found in "
+            f"{', '.join(map(os.fspath, entries))}."
         )
     return files

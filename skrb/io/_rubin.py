@@ -1,0 +1,202 @@
+"""Decode Rubin (LSST) alerts into cutouts and metadata rows, and assemble stamp sets.
+
+:func:`read_rubin_files` runs in reader worker processes: it reads a chunk of sources (Avro
+container files, Confluent wire packets, Parquet exports), decodes each alert's three cutouts
+(PRIMARY image, and on request the ``UNCERT`` variance and the ``PSFIMAGE``) at their own sizes
+with :func:`skrb.io._cutouts.decode_cutouts` (so statuses and masking are the ZTF reader's), and
+collects the metadata. :func:`assemble` then places every cutout, centred, in stamps of one
+side (NaN padding, or a centred crop of larger cutouts). Kept free of astropy imports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from skrb.io._avro import CUTOUT_FIELDS, iter_container_records
+from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
+from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._fitsio import SURVEY_MAX_SIDE
+from skrb.io._parquet import iter_parquet_records, parquet_signature
+from skrb.io._rubin_schemas import container_schemas, container_version, infer_version
+from skrb.io._wire import read_wire_record
+
+__all__ = ["LSST_COLUMNS", "RUBIN_MAX_SIDE", "assemble", "read_rubin_files", "shapes_of"]
+
+LSST_COLUMNS = (
+    "diaSourceId",
+    "diaObjectId",
+    "midpointMjdTai",
+    "ra",
+    "dec",
+    "band",
+    "psfFlux",
+    "psfFluxErr",
+    "snr",
+    "reliability",
+)
+"""Metadata columns read for every Rubin alert (from its ``diaSource``)."""
+
+RUBIN_MAX_SIDE = SURVEY_MAX_SIDE["rubin"]
+"""Rubin's cutouts are 30 to 102 pixels on a side; larger ones are refused before allocation."""
+
+
+def _iter_source(
+    source: str | os.PathLike[str] | bytes, kind: str
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Yield ``(record, schema version)`` for each alert of one source."""
+    if kind == "wire":
+        if not isinstance(source, bytes):
+            with open(source, "rb") as handle:
+                source = handle.read()
+        yield read_wire_record(source)
+        return
+    if kind == "parquet":
+        records = iter_parquet_records(source)
+        inferred: str | None = None
+        for record in records:
+            version = record.get("lsst_schema_version")
+            if not version:
+                if inferred is None:
+                    inferred = infer_version(parquet_signature(source))
+                version = inferred
+            yield record, version
+        return
+    header: dict[str, bytes] = {}
+
+    def schemas(text: bytes) -> tuple[Any, Any]:
+        header["schema"] = text
+        writer, reader, _ = container_schemas(text)
+        return writer, reader
+
+    for record in iter_container_records(source, schemas):
+        version = record.get("lsst_schema_version") or container_schemas(header["schema"])[2]
+        yield record, version or container_version(header["schema"])
+
+
+def _value(record: dict[str, Any], source: dict[str, Any], column: str) -> Any:
+    if column in source:
+        return source[column]
+    if column == "diaSourceId":
+        return record.get("diaSourceId", record.get("alertId"))
+    return record.get(column)
+
+
+def _alert_name(record: dict[str, Any], source: Any) -> str:
+    """``"diaSourceId N: "`` for messages about an alert, where its id is known."""
+    known = _value(record, source if isinstance(source, dict) else {}, "diaSourceId")
+    return "" if known is None else f"diaSourceId {known}: "
+
+
+def read_rubin_files(
+    sources: Sequence[tuple[str, str | bytes, str]],
+    *,
+    columns: Sequence[str],
+    extensions: Sequence[str],
+    on_error: str,
+    max_side: int = RUBIN_MAX_SIDE,
+) -> dict[str, Any]:
+    """Read a chunk of ``(name, path or bytes, kind)`` Rubin sources (runs in worker processes).
+
+    Returns ``cutouts`` (per alert, its three images at their own sizes, None where missing or
+    unreadable), ``extensions`` (per alert, each panel's ``{HDU name: image}``), metadata
+    ``rows`` (``columns``, ``schema``, ``file``, ``record``, ``status``, ``n_nonfinite``),
+    ``errors`` (``(source, record, reason)``) and ``n_kept`` (errors about alerts kept), as the
+    ZTF reader does: an alert with a missing or unreadable cutout is kept with its status.
+    """
+    cutouts: list[list[np.ndarray | None]] = []
+    planes: list[list[dict[str, np.ndarray]]] = []
+    names = (*columns, "schema", "file", "record", "status", "n_nonfinite")
+    rows: dict[str, list[Any]] = {name: [] for name in names}
+    errors: list[tuple[str, int, str]] = []
+    n_kept = 0
+
+    def fail(name: str, index: int, exc: BaseException | str) -> None:
+        if on_error == "raise":
+            raise ReadError(error_message(name, index, exc)) from (
+                exc if isinstance(exc, BaseException) else None
+            )
+        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
+        errors.append((name, index, reason))
+
+    for name, source, kind in sources:
+        index = -1
+        try:
+            for index, (record, version) in enumerate(_iter_source(source, kind)):
+                dia_source = record.get("diaSource")
+                label = _alert_name(record, dia_source)
+                if not isinstance(dia_source, dict):
+                    fail(name, index, f"{label}the alert has no 'diaSource' record.")
+                    continue
+                decoded = decode_cutouts(
+                    [record.get(field) for field in CUTOUT_FIELDS],
+                    max_side=max_side,
+                    extensions=extensions,
+                )
+                if decoded.status != OK:
+                    fail(name, index, f"{label}{decoded.status}")
+                    n_kept += 1
+                if decoded.n_nonfinite:
+                    errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
+                    n_kept += 1
+                cutouts.append(decoded.images)
+                planes.append(decoded.extensions or [{}, {}, {}])
+                for column in columns:
+                    rows[column].append(_value(record, dia_source, column))
+                values = (version, name, index, decoded.status, decoded.n_nonfinite)
+                for column, value in zip(names[len(columns) :], values, strict=True):
+                    rows[column].append(value)
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
+            fail(name, -1 if index < 0 else index + 1, exc)
+    return {
+        "cutouts": cutouts,
+        "extensions": planes,
+        "rows": rows,
+        "errors": errors,
+        "n_kept": n_kept,
+    }
+
+
+def _window(size: int, target: int) -> tuple[slice, slice]:
+    """Source and destination slices that put pixel ``size // 2`` at ``target // 2``.
+
+    The cutout is padded (``size <= target``) or cropped about that pixel.
+    """
+    if size <= target:
+        start = target // 2 - size // 2
+        return slice(0, size), slice(start, start + size)
+    start = size // 2 - target // 2
+    return slice(start, start + target), slice(0, target)
+
+
+def assemble(
+    cutouts: Sequence[Sequence[np.ndarray | None]], side: int, *, fill: float = np.nan
+) -> np.ndarray:
+    """Stamps ``(n, 3, side, side)`` float32 with each cutout centred (padded with ``fill``).
+
+    Cutouts larger than ``side`` are cropped about their centre; ``None`` leaves a panel of
+    ``fill``.
+    """
+    stamps = np.full((len(cutouts), 3, side, side), fill, dtype=np.float32)
+    for i, panels in enumerate(cutouts):
+        for panel, image in enumerate(panels):
+            if image is None:
+                continue
+            (sy, dy), (sx, dx) = _window(image.shape[0], side), _window(image.shape[1], side)
+            stamps[i, panel, dy, dx] = image[sy, sx]
+    return stamps
+
+
+def shapes_of(cutouts: Sequence[Sequence[np.ndarray | None]]) -> np.ndarray:
+    """``(n, 3, 2)`` int16 original (ny, nx) of each cutout, (0, 0) where absent."""
+    shapes = np.zeros((len(cutouts), 3, 2), dtype=np.int16)
+    for i, panels in enumerate(cutouts):
+        for panel, image in enumerate(panels):
+            if image is not None:
+                shapes[i, panel] = image.shape
+    return shapes
