@@ -8,13 +8,10 @@ alert loses anything, and every message names the file and the alert's candid.
 from __future__ import annotations
 
 import copy
-import gzip
-import io
 
-import fastavro
 import numpy as np
 import pytest
-from astropy.io import fits
+from _alert_files import fits_bytes, write_avro
 
 from skrb.io import ReadError, ReadWarning, read_alerts
 from skrb.io._avro import CUTOUT_FIELDS
@@ -27,21 +24,6 @@ def packets(ztf_packets) -> tuple[list[dict], dict]:
     """Four real ZTF packets (records) and their writer schema."""
     records, schema = ztf_packets
     return copy.deepcopy(records[:4]), schema
-
-
-def _write(path, schema, records):
-    with open(path, "wb") as handle:
-        fastavro.writer(handle, schema, records)
-    return path
-
-
-def _fits_gz(image: np.ndarray, **header) -> bytes:
-    primary = fits.PrimaryHDU(image)
-    for key, value in header.items():
-        primary.header[key] = value
-    buffer = io.BytesIO()
-    primary.writeto(buffer)
-    return gzip.compress(buffer.getvalue())
 
 
 def _bytes_schema(schema: dict) -> dict:
@@ -57,9 +39,9 @@ def test_missing_and_unreadable_cutouts_are_kept_with_a_status(tmp_path, packets
     records, schema = packets
     records = copy.deepcopy(records)
     records[1]["cutoutDifference"] = None
-    records[2]["cutoutTemplate"]["stampData"] = _fits_gz(np.zeros((0, 63), ">f4"))
+    records[2]["cutoutTemplate"]["stampData"] = fits_bytes(np.zeros((0, 63), ">f4"), gz=True)
     records[3]["cutoutScience"]["stampData"] = b"not fits at all"
-    path = _write(tmp_path / "bundle.avro", schema, records)  # ZTF's cutouts are nullable
+    path = write_avro(tmp_path / "bundle.avro", schema, records)  # ZTF's cutouts are nullable
     with pytest.warns(ReadWarning, match=r"Kept 3 alert") as caught:
         alerts = read_alerts(path)
     assert "\n" not in str(caught[0].message)
@@ -79,7 +61,7 @@ def test_missing_and_unreadable_cutouts_are_kept_with_a_status(tmp_path, packets
         assert tuple(alerts.meta["cutout_shape"][row, panel]) == (0, 0)
         others = [p for p in range(3) if p != panel]
         assert not np.isnan(alerts.data[row, others]).all()
-    good = read_alerts(_write(tmp_path / "good.avro", packets[1], packets[0][:1]))
+    good = read_alerts(write_avro(tmp_path / "good.avro", packets[1], packets[0][:1]))
     np.testing.assert_array_equal(alerts.data[0], good.data[0])
     with pytest.raises(ReadError, match=r"bundle\.avro \(record 1\): candid \d+: missing diff"):
         read_alerts(path, on_error="raise")
@@ -92,14 +74,14 @@ def test_cutouts_as_plain_bytes(tmp_path, packets):
         for i, r in enumerate(records[:2])
     ]
     flat[0]["cutoutTemplate"] = b""
-    path = _write(tmp_path / "flat.avro", _bytes_schema(schema), flat)
+    path = write_avro(tmp_path / "flat.avro", _bytes_schema(schema), flat)
     with pytest.warns(ReadWarning):
         alerts = read_alerts(path, on_error="warn")
     assert list(alerts.meta["status"]) == [
         "missing template cutout (0 bytes)",
         "missing search cutout; missing template cutout; missing difference cutout",
     ]
-    reference = read_alerts(_write(tmp_path / "ref.avro", schema, records[:1]))
+    reference = read_alerts(write_avro(tmp_path / "ref.avro", schema, records[:1]))
     np.testing.assert_array_equal(alerts.data[0, [0, 2]], reference.data[0, [0, 2]])
 
 
@@ -109,14 +91,14 @@ def test_nonfinite_pixels_are_masked_and_counted(tmp_path, packets):
     image = np.ones((63, 63), ">f4")
     image[5, 7] = np.inf
     image[6, 8] = -np.inf
-    records[0]["cutoutDifference"]["stampData"] = _fits_gz(image)
+    records[0]["cutoutDifference"]["stampData"] = fits_bytes(image, gz=True)
     big = np.ones((63, 63), ">f8")
     big[0, :3] = 1e39  # beyond float32
-    records[1]["cutoutScience"]["stampData"] = _fits_gz(big)
+    records[1]["cutoutScience"]["stampData"] = fits_bytes(big, gz=True)
     counts = np.zeros((63, 63), ">i2")
     counts[10, 10] = 1
-    records[2]["cutoutTemplate"]["stampData"] = _fits_gz(counts, BSCALE=1e300)
-    path = _write(tmp_path / "inf.avro", schema, records)
+    records[2]["cutoutTemplate"]["stampData"] = fits_bytes(counts, gz=True, BSCALE=1e300)
+    path = write_avro(tmp_path / "inf.avro", schema, records)
     with pytest.warns(ReadWarning, match=r"Kept 3 alert.*candid \d+: 2 non-finite"):
         alerts = read_alerts(path)
     assert list(alerts.meta["n_nonfinite"]) == [2, 3, 1, 0]
@@ -124,7 +106,7 @@ def test_nonfinite_pixels_are_masked_and_counted(tmp_path, packets):
     assert np.isfinite(alerts.data[~np.isnan(alerts.data)]).all()
     assert np.isnan(alerts.data[0, 2, 5, 7]) and alerts.data[0, 2, 0, 0] == 1
     assert np.isnan(alerts.data[2, 1, 10, 10]) and alerts.data[2, 1, 0, 0] == 0
-    reference = read_alerts(_write(tmp_path / "ref.avro", schema, packets[0][3:]))
+    reference = read_alerts(write_avro(tmp_path / "ref.avro", schema, packets[0][3:]))
     np.testing.assert_array_equal(alerts.data[3], reference.data[0])
     assert [e.split(":")[0] for e in alerts.errors["error"]] == [
         f"candid {r['candid']}" for r in records[:3]

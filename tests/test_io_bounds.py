@@ -10,11 +10,11 @@ import copy
 import gzip
 import io
 import tracemalloc
-import zlib
 
 import fastavro
 import numpy as np
 import pytest
+from _alert_files import fits_bytes, gzip_bomb, set_cards
 from astropy.io import fits
 
 from skrb.io import ReadWarning, read_alerts
@@ -28,32 +28,6 @@ def packets(ztf_packets) -> tuple[list[dict], dict]:
     """Three real ZTF packets (records) and their writer schema."""
     records, schema = ztf_packets
     return copy.deepcopy(records[:3]), schema
-
-
-def _fits(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    fits.PrimaryHDU(image).writeto(buffer)
-    return buffer.getvalue()
-
-
-def _set_card(raw: bytes, key: str, value: int) -> bytes:
-    """``raw`` with the header card ``key`` claiming ``value`` (the data left as they are)."""
-    raw = bytearray(raw)
-    pos = raw.find(key.ljust(8).encode() + b"= ")
-    assert pos >= 0 and pos % 80 == 0
-    raw[pos + 10 : pos + 30] = str(value).rjust(20).encode()
-    return bytes(raw)
-
-
-def _gzip_bomb(header: bytes, inflated: int) -> bytes:
-    """A gzip stream of ``header`` followed by ``inflated`` zero bytes, built 1 MiB at a time."""
-    deflater = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    parts = [deflater.compress(header)]
-    chunk = bytes(2**20)
-    for _ in range(inflated // len(chunk)):
-        parts.append(deflater.compress(chunk))
-    parts.append(deflater.flush())
-    return b"".join(parts)
 
 
 def _read_with(tmp_path, packets, field: str, stamp_data: bytes, name: str = "bad.avro"):
@@ -76,8 +50,7 @@ def _read_with(tmp_path, packets, field: str, stamp_data: bytes, name: str = "ba
 
 
 def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path, packets):
-    header = _fits(np.zeros((63, 63), ">f4"))[:2880]
-    bomb = _gzip_bomb(header, 64 * 2**20)  # 64 MiB of zeros behind a 63 x 63 header
+    bomb = gzip_bomb(64 * 2**20)  # 64 MiB of zeros behind a 63 x 63 header
     assert len(bomb) < 100_000
     tracemalloc.start()
     try:
@@ -93,8 +66,8 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path, packets):
 
 
 def test_a_cutout_larger_than_the_survey_allows_is_refused(tmp_path, packets):
-    small = _fits(np.ones((8, 8), ">f4"))
-    claims = _set_card(_set_card(small, "NAXIS1", 600), "NAXIS2", 600)
+    small = fits_bytes(np.ones((8, 8), ">f4"))
+    claims = set_cards(small, NAXIS1=600, NAXIS2=600)
     alerts = _read_with(tmp_path, packets, "cutoutTemplate", gzip.compress(claims))
     assert alerts.meta["status"][1] == (
         "unreadable template cutout: the header claims a 600x600 pixel image, larger than the "
@@ -103,7 +76,7 @@ def test_a_cutout_larger_than_the_survey_allows_is_refused(tmp_path, packets):
 
 
 def test_a_header_claiming_more_pixels_than_the_bytes_hold(tmp_path, packets):
-    claims = _set_card(_set_card(_fits(np.ones((8, 8), ">f4")), "NAXIS1", 63), "NAXIS2", 63)
+    claims = set_cards(fits_bytes(np.ones((8, 8), ">f4")), NAXIS1=63, NAXIS2=63)
     alerts = _read_with(tmp_path, packets, "cutoutScience", claims)
     assert alerts.meta["status"][1] == (
         "unreadable search cutout: FITS image data are truncated: the header announces 63x63 "
@@ -125,7 +98,7 @@ def test_a_header_claiming_more_pixels_than_the_bytes_hold(tmp_path, packets):
     ],
 )
 def test_exact_messages_for_impossible_headers(tmp_path, packets, key, value, message):
-    raw = _set_card(_fits(np.ones((63, 63), ">f4")), key, value)
+    raw = set_cards(fits_bytes(np.ones((63, 63), ">f4")), **{key: value})
     with pytest.raises(ValueError) as caught:
         decode_fits_image(raw)
     assert str(caught.value) == message

@@ -19,12 +19,10 @@ import gzip
 import io
 import os
 import warnings
-import zlib
 
-import fastavro
 import numpy as np
 import pytest
-from astropy.io import fits
+from _alert_files import avro_bytes, fits_bytes, gzip_bomb, set_cards
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,21 +39,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-def _avro(schema: dict, records: list[dict]) -> bytes:
-    buffer = io.BytesIO()
-    fastavro.writer(buffer, schema, records)
-    return buffer.getvalue()
-
-
-def _fits(image: np.ndarray, **header) -> bytes:
-    primary = fits.PrimaryHDU(image)
-    for key, value in header.items():
-        primary.header[key] = value
-    buffer = io.BytesIO()
-    primary.writeto(buffer)
-    return buffer.getvalue()
 
 
 def _read(sources: list[bytes]):
@@ -84,7 +67,7 @@ def _rows(alerts, name: str) -> np.ndarray:
 def real(ztf_packets):
     """Real packets as bytes, their records, schema, and what read_alerts makes of each."""
     records, schema = ztf_packets
-    raw = [_avro(schema, [record]) for record in records]
+    raw = [avro_bytes(schema, [record]) for record in records]
     reference = read_alerts(raw)
     assert (reference.meta["status"] == "ok").all()
     return _Packets(raw=raw, records=records, schema=schema, reference=reference)
@@ -135,38 +118,23 @@ def test_truncated_or_flipped_files(real, data):
 # --- cutouts: missing, empty, junk, truncated, empty image, oversized, bombs, infinities ------
 
 
-def _bomb() -> bytes:
-    deflater = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    header = _fits(np.zeros((63, 63), ">f4"))[:2880]
-    body = deflater.compress(header) + deflater.compress(bytes(4 * 2**20))
-    return body + deflater.flush()
-
-
-def _claiming(raw: bytes, **cards: int) -> bytes:
-    raw = bytearray(raw)
-    for key, value in cards.items():
-        pos = raw.find(key.ljust(8).encode() + b"= ")
-        raw[pos + 10 : pos + 30] = str(value).rjust(20).encode()
-    return bytes(raw)
-
-
 _BAD = {  # kind -> (FITS bytes or None, how the status for that panel starts)
     "none": (None, "missing {panel} cutout"),
     "empty": (b"", "missing {panel} cutout (0 bytes)"),
-    "zero": (gzip.compress(_fits(np.zeros((0, 63), ">f4"))), "unreadable {panel} cutout: "),
+    "zero": (fits_bytes(np.zeros((0, 63), ">f4"), gz=True), "unreadable {panel} cutout: "),
     "naxis": (
-        gzip.compress(_claiming(_fits(np.ones((63, 63), ">f4")), NAXIS1=-1)),
+        gzip.compress(set_cards(fits_bytes(np.ones((63, 63), ">f4")), NAXIS1=-1)),
         "unreadable {panel} cutout: invalid FITS header: NAXIS1 = -1",
     ),
     "bitpix": (
-        _claiming(_fits(np.ones((63, 63), ">f4")), BITPIX=17),
+        set_cards(fits_bytes(np.ones((63, 63), ">f4")), BITPIX=17),
         "unreadable {panel} cutout: invalid FITS header: BITPIX = 17",
     ),
     "huge": (
-        gzip.compress(_claiming(_fits(np.ones((8, 8), ">f4")), NAXIS1=600, NAXIS2=600)),
+        gzip.compress(set_cards(fits_bytes(np.ones((8, 8), ">f4")), NAXIS1=600, NAXIS2=600)),
         "unreadable {panel} cutout: the header claims a 600x600 pixel image",
     ),
-    "bomb": (_bomb(), "unreadable {panel} cutout: the gzip stream inflates beyond"),
+    "bomb": (gzip_bomb(4 * 2**20), "unreadable {panel} cutout: the gzip stream inflates beyond"),
 }
 _GOOD = ("good", "plain", "inf", "bscale")
 
@@ -196,9 +164,9 @@ def _cutout(kind: str, original: bytes, panel: str, data) -> tuple[bytes | None,
             label="where",
         )
         flat[chosen] = np.where(np.arange(n) % 2, np.inf, -np.inf)
-        return gzip.compress(_fits(image)), "", n
+        return fits_bytes(image, gz=True), "", n
     counts = (np.arange(image.size).reshape(image.shape) % 3).astype(">i2")  # bscale
-    return _fits(counts, BSCALE=1e300), "", int((counts != 0).sum())
+    return fits_bytes(counts, BSCALE=1e300), "", int((counts != 0).sum())
 
 
 @FUZZ
@@ -214,7 +182,7 @@ def test_odd_cutouts_give_a_status_and_lose_nothing(real, kinds, data):
         record[field] = None if raw is None else {**record[field], "stampData": raw}
         expected.append(status)
         n_inf += count
-    damaged = _avro(real["schema"], [record, real["records"][1]])  # a good alert after it
+    damaged = avro_bytes(real["schema"], [record, real["records"][1]])  # a good alert after it
     alerts = _read([damaged])
     _check_messages(alerts)
     assert len(alerts.meta) == 2
@@ -277,7 +245,7 @@ def test_wrong_schemas_are_named_and_the_rest_read(real, changes, drop):
             (science,) = [f for f in real["schema"]["fields"] if f["name"] == "cutoutScience"]
             nxt["type"] = science["type"]
         record.pop(drop)
-    damaged = _avro(schema, [record])
+    damaged = avro_bytes(schema, [record])
     alerts = _read([real["raw"][1], damaged, real["raw"][2]])
     _check_messages(alerts)
     _assert_good_kept(alerts, real, {"<bytes 0>": 1, "<bytes 2>": 2})
