@@ -21,14 +21,15 @@ _AVRO_MAGIC = b"Obj\x01"
 _HEAD = 8
 
 
-def _survey_of_fields(names: set[str], what: str) -> str:
-    if "candidate" in names:
-        return "ztf"
+def _survey_of_fields(names: set[str], what: str, name: str = "") -> str:
+    """Whose alerts a schema with top-level fields ``names`` (record ``name``) describes."""
     if "diaSource" in names:
         return "lsst"
+    if "candidate" in names or {"candid", "objectId"} & names or "ztf" in name.lower():
+        return "ztf"  # a ZTF packet, perhaps damaged: the ZTF reader says what is missing
     raise ValueError(
-        f"not an alert packet: the {what} has neither ZTF's 'candidate' nor Rubin's "
-        "'diaSource' field."
+        f"not a ZTF alert packet nor a Rubin one: the {what} has neither ZTF's 'candidate' nor "
+        "Rubin's 'diaSource' field."
     )
 
 
@@ -36,7 +37,8 @@ def _survey_of_fields(names: set[str], what: str) -> str:
 def _container_survey(schema_text: bytes) -> str:
     schema = parse_record_schema(schema_text)
     names = {field.get("name") for field in schema.get("fields", []) if isinstance(field, dict)}
-    return _survey_of_fields(names, f"Avro schema {schema.get('name')!r}")
+    name = str(schema.get("name"))
+    return _survey_of_fields(names, f"Avro schema {name!r}", f"{schema.get('namespace')}.{name}")
 
 
 def sniff(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
