@@ -31,6 +31,7 @@ TITLES: dict[str, str] = {
     "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",
     "skrb.metrics": "Metrics used by surveys",
     "skrb.model_selection": "Comparing models",
+    "skrb.scoring": "Scoring alerts at any scale: the scoring core and streamed outputs",
     "skrb.report": "Reports",
     "skrb.utils": "Utilities: validation, atomic outputs, TensorFlow's CPU kernels",
     "skrb.cli": "The command line",

@@ -30,6 +30,7 @@ _SUBMODULES = {
     "explain",
     "metrics",
     "model_selection",
+    "scoring",
     "report",
     "utils",
     "cli",

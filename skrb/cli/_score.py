@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from skrb.cli._models import (
     PICKLE_WARNING,
     load_model,
 )
-from skrb.cli._options import add_command, probability
+from skrb.cli._options import add_command, positive_int, probability
 
 if TYPE_CHECKING:
     from astropy.table import Table
@@ -26,20 +25,25 @@ __all__ = ["add_model_arguments", "add_parser", "predict_p_real", "run"]
 
 DESCRIPTION = """\
 Score candidates with a saved model (skrb train) or a published checkpoint and write one row per
-alert (candid, objectId, P(real), and the alert's own rb/drb for comparison) or per stamp set
-(index, P(real), and the label when the file has one). Inputs are ZTF alert Avro files or folders
-of them, or stamp sets in .npz/.npy.
+alert (candid, objectId, P(real), status, and the alert's own rb/drb for comparison) or per stamp
+set (index, P(real), and the label when the file has one). Inputs are ZTF alert Avro files or
+folders of them, or stamp sets in .npz/.npy.
+
+Alerts are read, scored and written in batches (--batch-size), so memory does not grow with their
+number; the output appears under its name only once complete. An alert that cannot be scored (a
+missing or unreadable cutout) gets P(real) NaN and its reason in 'status'. --engine dask or spark
+runs the same scoring on a Dask cluster or Spark (see the user guide, "Scaling out").
 """
 
 EPILOG = """\
 examples:
   skrb score data/ztf_alerts --checkpoint data/checkpoints/braai_d6_m7 --model braai -o drb.csv
   skrb score stamps.npz --model-file dia.skrb -o scores.ecsv
+  skrb score night/ --checkpoint braai_d6_m7 --model braai --engine dask -o scores.parquet
 """
 
-#: Alert metadata columns copied into the output table, when present.
-_ALERT_COLUMNS = ("candid", "objectId", "jd", "fid", "ra", "dec", "magpsf", "rb", "drb")
 _STAMP_SUFFIXES = (".npz", ".npy")
+ENGINES = ("local", "dask", "spark")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +136,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--output",
         required=True,
         metavar="FILE",
-        help="the table to write: .csv or .ecsv ('-' prints CSV)",
+        help="the table to write: .csv, .ecsv or .parquet ('-' prints CSV)",
     )
     parser.add_argument(
         "--threshold",
@@ -140,64 +144,126 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=0.5,
         help="P(real) at or above which the 'real' column is true (default 0.5)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=1024,
+        metavar="N",
+        help="alerts read, scored and written at a time (default 1024)",
+    )
+    scale = parser.add_argument_group("scale", "Where the scoring runs (alert inputs only).")
+    scale.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: this process (default); dask: a Dask cluster; spark: Apache Spark",
+    )
+    scale.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--engine dask: the scheduler (default: a local cluster sized to this machine)",
+    )
+    scale.add_argument(
+        "--master",
+        metavar="URL",
+        help="--engine spark: the Spark master (default local[*])",
+    )
+    scale.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="--engine dask/spark on this machine: workers (default: one per core)",
+    )
     parser.set_defaults(run=run)
     return parser
 
 
-def _read_inputs(paths: list[str]) -> tuple[np.ndarray, Table]:
+def _read_stamp_files(paths: list[str]) -> tuple[np.ndarray, Table]:
     from astropy.table import Table, vstack
 
-    check_paths(paths)
-    stamp_files = [p for p in paths if Path(p).suffix in _STAMP_SUFFIXES]
-    if stamp_files and len(stamp_files) != len(paths):
-        raise CLIError("give either alert files/folders or .npz/.npy stamp sets, not both.")
-    if stamp_files:
-        arrays, tables = [], []
-        for path in stamp_files:
-            X, y = read_stamp_file(path)
-            table = Table({"file": [path] * len(X), "index": np.arange(len(X))})
-            if y is not None:
-                table["label"] = y
-            arrays.append(X)
-            tables.append(table)
-        shapes = {a.shape[1:] for a in arrays}
-        if len(shapes) > 1:
-            raise CLIError(f"the stamp files hold stamp sets of different shapes: {shapes}.")
-        return np.concatenate(arrays), vstack(tables)
-    from skrb.io import read_alerts
+    arrays, tables = [], []
+    for path in paths:
+        X, y = read_stamp_file(path)
+        table = Table({"file": [path] * len(X), "index": np.arange(len(X))})
+        if y is not None:
+            table["label"] = y
+        arrays.append(X)
+        tables.append(table)
+    shapes = {a.shape[1:] for a in arrays}
+    if len(shapes) > 1:
+        raise CLIError(f"the stamp files hold stamp sets of different shapes: {shapes}.")
+    X = np.concatenate(arrays)
+    if len(X) == 0:
+        raise CLIError("the inputs hold no stamp sets.")
+    return X, vstack(tables)
 
-    bunch = read_alerts(paths)
-    meta = bunch.meta
-    columns = [c for c in _ALERT_COLUMNS if c in meta.colnames]
-    return bunch.data, Table(meta[columns]) if columns else Table()
+
+def _score_stamp_files(args: argparse.Namespace, estimator: Any) -> tuple[int, int, int]:
+    from skrb.scoring import TableWriter
+
+    X, table = _read_stamp_files(args.inputs)
+    p_real = predict_p_real(estimator, X, batch_size=args.batch_size)
+    table["p_real"] = p_real.astype(np.float64)
+    table["real"] = p_real >= args.threshold
+    with TableWriter(args.output) as writer:
+        writer.write(table)
+    return len(table), len(table), int(table["real"].sum())
+
+
+def _check_engine_options(args: argparse.Namespace, stamps: bool) -> None:
+    if args.engine != "local" and stamps:
+        raise CLIError(f"--engine {args.engine} scores alert files; stamp files run locally.")
+    if args.scheduler is not None and args.engine != "dask":
+        raise CLIError("--scheduler applies to --engine dask only.")
+    if args.master is not None and args.engine != "spark":
+        raise CLIError("--master applies to --engine spark only.")
+    if args.workers is not None and args.engine == "local":
+        raise CLIError("--workers applies to --engine dask or spark.")
+    if args.workers is not None and args.scheduler is not None:
+        raise CLIError("--workers sizes a local cluster; it cannot apply to --scheduler.")
+
+
+def _score_alert_files(args: argparse.Namespace, estimator: Any) -> tuple[int, int, int]:
+    from skrb.scoring import score_files
+
+    if args.engine != "local":
+        raise CLIError(f"--engine {args.engine} is not available in this version of skrb yet.")
+
+    summary = score_files(
+        args.inputs,
+        estimator,
+        args.output,
+        batch_size=args.batch_size,
+        threshold=args.threshold,
+    )
+    return summary.n_alerts, summary.n_scored, summary.n_real
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb score``."""
+    from skrb.scoring import FORMATS
+
     out = args.output
-    if out != "-" and Path(out).suffix not in (".csv", ".ecsv"):
-        raise CLIError(f"--output must end in .csv or .ecsv (or be '-'); got {out!r}.")
+    if out != "-" and Path(out).suffix.lower() not in FORMATS:
+        raise CLIError(f"--output must end in {', '.join(FORMATS)} (or be '-'); got {out!r}.")
+    stamp_files = [p for p in args.inputs if Path(p).suffix in _STAMP_SUFFIXES]
+    if stamp_files and len(stamp_files) != len(args.inputs):
+        raise CLIError("give either alert files/folders or .npz/.npy stamp sets, not both.")
+    _check_engine_options(args, bool(stamp_files))
     estimator = load_model(
         model_file=args.model_file,
         checkpoint=args.checkpoint,
         model=args.model,
         allow_pickle=args.allow_pickle,
     )
-    X, table = _read_inputs(args.inputs)
-    if len(X) == 0:
-        raise CLIError("the inputs hold no stamp sets.")
-    p_real = predict_p_real(estimator, X)
-    table["p_real"] = p_real.astype(np.float64)
-    table["p_real"].format = ".6f"
-    table["real"] = p_real >= args.threshold
-    if out == "-":
-        table.write(sys.stdout, format="ascii.csv")
+    check_paths(args.inputs)
+    if stamp_files:
+        n, n_scored, n_real = _score_stamp_files(args, estimator)
     else:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fmt = "ascii.ecsv" if out.endswith(".ecsv") else "ascii.csv"
-        table.write(out, format=fmt, overwrite=True)
+        n, n_scored, n_real = _score_alert_files(args, estimator)
+    if out != "-":
+        unscored = f"; {n - n_scored} without a score, see 'status'" if n_scored < n else ""
         print(
-            f"scored {len(table)} candidates ({int(table['real'].sum())} with P(real) >= "
-            f"{args.threshold:g}): {out}"
+            f"scored {n} candidates ({n_real} with P(real) >= {args.threshold:g}{unscored}): {out}"
         )
     return 0

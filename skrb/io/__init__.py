@@ -17,6 +17,7 @@ _NAMES = {
     "ALERT_COLUMNS": "skrb.io._alerts",
     "LSST_COLUMNS": "skrb.io._alerts",
     "SCORE_COLUMNS": "skrb.io._alerts",
+    "alerts_from_records": "skrb.io._alert_records",
     "iter_alerts": "skrb.io._alert_stream",
     "read_alerts": "skrb.io._alerts",
     "read_fits_stamps": "skrb.io._fits_stamps",

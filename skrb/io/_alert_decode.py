@@ -5,7 +5,7 @@ Kept free of astropy and scikit-learn imports so that worker processes start qui
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -140,8 +140,12 @@ def iter_alert_files(
     *,
     pad: str,
     on_error: str,
+    records: Callable[[Any], Iterable[dict[str, Any]]] = iter_alert_records,
 ) -> Iterator[None]:
     """Decode ``(name, path or bytes)`` Avro sources into ``rows``, one alert at a time.
+
+    ``records(source)`` gives a source's alert records (default: those of an Avro file; the
+    identity for records already decoded, e.g. the rows of a broker's DataFrame).
 
     Yields after each alert added (or left out), so that a caller can hand ``rows`` over in
     batches while a multi-record file is still being read. Alerts whose cutouts are missing or
@@ -162,7 +166,7 @@ def iter_alert_files(
     for name, source in sources:
         index = -1
         try:
-            for index, record in enumerate(iter_alert_records(source)):
+            for index, record in enumerate(records(source)):
                 stamp = np.full((3, side, side), np.nan, dtype=np.float32)
                 shape = np.zeros((3, 2), dtype=np.int16)
                 try:
