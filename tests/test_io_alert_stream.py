@@ -140,3 +140,27 @@ def test_bad_parameters_fail_at_the_call(tmp_path, ztf_alert_dir):
         iter_alerts(ztf_alert_dir, pad="left")
     with pytest.raises(FileNotFoundError, match="no_such"):
         iter_alerts(tmp_path / "no_such")
+
+
+@pytest.mark.parametrize("folder", ["fink-broker-lsst7.4", "fink-client-lsst10.0", "boom-wire"])
+def test_rubin_batches_concatenate_to_read_alerts(folder):
+    root = shared_path("rubin_alerts", folder)
+    whole = read_alerts(root, stamp_size=64, variance=True)
+    batches = list(iter_alerts(root, batch_size=3, stamp_size=64, variance=True))
+    assert all(b.survey == "lsst" for b in batches)
+    assert [len(b.meta) for b in batches[:-1]] == [3] * (len(batches) - 1)
+    np.testing.assert_array_equal(np.concatenate([b.data for b in batches]), whole.data)
+    np.testing.assert_array_equal(np.concatenate([b.variance for b in batches]), whole.variance)
+    for name in ("diaSourceId", "file", "record", "reliability", "status"):
+        streamed = [value for b in batches for value in b.meta[name].tolist()]
+        assert streamed == whole.meta[name].tolist()
+
+
+def test_surveys_are_not_mixed(tmp_path, ztf_alert_dir):
+    rubin = sorted(shared_path("rubin_alerts", "fink-broker-lsst7.4").glob("*.avro"))[:2]
+    ztf = sorted(ztf_alert_dir.glob("*.avro"))[:2]
+    with pytest.warns(ReadWarning, match="Rubin alert file among ZTF"):
+        batches = list(iter_alerts([*ztf, *rubin], batch_size=10))
+    assert [len(b.meta) for b in batches] == [2] and batches[0].survey == "ztf"
+    only = list(iter_alerts([*ztf, *rubin], survey="lsst", on_error="skip"))
+    assert sum(len(b.meta) for b in only) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -11,8 +12,21 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from skrb.io._alert_decode import AlertRows, iter_alert_files, read_alert_files
-from skrb.io._alerts import _bunch, _check_options, _nothing_read, _sources
+from skrb.io._alerts import (
+    LSST_COLUMNS,
+    RUBIN_MAX_SIDE,
+    SURVEYS,
+    _bunch,
+    _check_options,
+    _lsst_bunch,
+    _nothing_read,
+    _sources,
+    _with_survey,
+)
+from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._formats import sniff
 from skrb.io._paths import PathsLike
+from skrb.io._rubin import read_rubin_files
 
 __all__ = ["iter_alerts"]
 
@@ -21,13 +35,18 @@ __all__ = ["iter_alerts"]
 _MIN_CHUNK = 8
 _MAX_CHUNK = 256
 
+Source = tuple[str, Any]
+
 
 def iter_alerts(
     paths: PathsLike | bytes | Sequence[bytes],
     *,
     batch_size: int = 1024,
+    survey: str = "auto",
     columns: Sequence[str] = (),
-    stamp_size: int = 63,
+    stamp_size: int | None = None,
+    variance: bool = False,
+    psf: bool = False,
     pad: str = "ztf",
     masked_sentinel: str = "nan",
     on_error: str = "warn",
@@ -39,8 +58,9 @@ def iter_alerts(
     The same alerts, in the same order and with the same ``data``, ``meta`` and ``errors`` as
     :func:`read_alerts`, but cut into batches and read lazily: files are opened only when the
     stream reaches them and multi-record files (a broker's bundle) are decoded one Avro block at
-    a time, so memory holds about one batch whatever the number of alerts. Use it to score or
-    convert more alerts than fit in memory.
+    a time (Rubin files and Parquet exports one file at a time), so memory holds about one
+    batch whatever the number of alerts. Use it to score or convert more alerts than fit in
+    memory.
 
     Parameters
     ----------
@@ -49,7 +69,12 @@ def iter_alerts(
         the files themselves are read as the stream advances.
     batch_size : int, default=1024
         Most alerts per Bunch; every Bunch but the last holds exactly this many.
-    columns, stamp_size, pad, masked_sentinel : see :func:`read_alerts`
+    survey, columns, variance, psf, pad, masked_sentinel : see :func:`read_alerts`
+        With ``survey="auto"`` the first readable file decides; files of the other survey
+        are reported as errors when the stream reaches them.
+    stamp_size : int or None, default=None
+        As for :func:`read_alerts`, except that for Rubin ``None`` gives each batch the side
+        of its own largest cutout: give a side for stamps of one size across batches.
     on_error : {"warn", "raise", "skip"}, default="warn"
         As for :func:`read_alerts`, per batch: each Bunch's ``errors`` lists the files or
         alerts skipped since the previous one (the last Bunch also those after its alerts), and
@@ -125,82 +150,196 @@ def iter_alerts(
         raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    if survey not in SURVEYS:
+        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
+    for name, flag in (("variance", variance), ("psf", psf)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {flag!r}.")
     skipped: list[tuple[str, int, str]] = []  # dangling links: listed with the first batch
     sources = _sources(paths, skipped, on_error)
-    options = {"stamp_size": int(stamp_size), "pad": pad, "on_error": on_error}
-    return _stream(
+    stream = _Stream(
         sources,
         skipped=skipped,
+        survey=survey,
         names=names,
         columns=columns,
         batch_size=int(batch_size),
+        stamp_size=None if stamp_size is None else int(stamp_size),
+        variance=bool(variance),
+        psf=bool(psf),
+        pad=pad,
         masked_sentinel=masked_sentinel,
+        on_error=on_error,
         n_jobs=effective_n_jobs(n_jobs),
         progress=progress,
-        options=options,
     )
+    return iter(stream)
 
 
-def _fill_serial(
-    sources: Sequence[tuple[str, str | bytes]], rows: AlertRows, bar: Any, options: dict
-) -> Iterator[None]:
-    def counted() -> Iterable[tuple[str, str | bytes]]:
-        for source in sources:
-            yield source
+class _Stream:
+    """One pass over the sources: recognise each file as it is reached, decode, cut in batches."""
+
+    def __init__(self, sources: Sequence[tuple[str, Any]], **options: Any) -> None:
+        self.sources = sources
+        self.__dict__.update(options)
+        self.errors: list[tuple[str, int, str]] = list(self.skipped)
+        self.chosen: str | None = None if self.survey == "auto" else self.survey
+
+    def _fail(self, name: str, exc: BaseException) -> None:
+        if self.on_error == "raise":
+            raise ReadError(error_message(name, -1, exc)) from exc
+        self.errors.append((name, -1, f"{type(exc).__name__}: {one_line(exc)}"))
+
+    def _typed(self, bar: Any) -> Iterator[tuple[str, Any, str]]:
+        """``(name, source, kind)`` of the files of the survey read, as the stream reaches them."""
+        for name, source in self.sources:
+            try:
+                kind, of = sniff(source)
+            except (OSError, ValueError, EOFError) as exc:
+                self._fail(name, exc)
+                bar.update()
+                continue
+            if self.chosen is None:
+                self.chosen = of
+            if of != self.chosen:
+                self._fail(
+                    name,
+                    ValueError(
+                        f"a {'Rubin' if of == 'lsst' else 'ZTF'} alert file among "
+                        f"{'Rubin' if self.chosen == 'lsst' else 'ZTF'} ones: read each "
+                        "survey's alerts separately (or pass survey=)."
+                    ),
+                )
+            elif self.chosen == "ztf" and kind != "container":
+                self._fail(name, ValueError(f"ZTF alerts in a {kind} file are not read."))
+            else:
+                yield name, source, kind
             bar.update()
 
-    yield from iter_alert_files(counted(), rows, pad=options["pad"], on_error=options["on_error"])
+    def __iter__(self) -> Iterator[Bunch]:
+        disable = None if self.progress is None else not self.progress
+        with tqdm(
+            total=len(self.sources), desc="Reading alerts", unit="file", disable=disable
+        ) as bar:
+            typed = self._typed(bar)
+            first = next(typed, None)
+            if first is None:
+                raise _nothing_read(self.errors, len(self.sources))
+            typed = itertools.chain([first], typed)
+            if self.chosen == "lsst":
+                yield from self._lsst(typed)
+            else:
+                yield from self._ztf(typed)
 
+    # --- ZTF: alert by alert ----------------------------------------------------------------
 
-def _fill_parallel(
-    sources: Sequence[tuple[str, str | bytes]],
-    rows: AlertRows,
-    bar: Any,
-    options: dict,
-    n_jobs: int,
-    batch_size: int,
-) -> Iterator[None]:
-    size = min(max(batch_size // n_jobs, _MIN_CHUNK), _MAX_CHUNK)
-    chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
-    parallel = Parallel(n_jobs=min(n_jobs, len(chunks)), return_as="generator")
-    outputs = parallel(
-        delayed(read_alert_files)(chunk, columns=rows.columns, **options) for chunk in chunks
-    )
-    for chunk, output in zip(chunks, outputs, strict=True):
-        rows.add(output)
-        bar.update(len(chunk))
-        yield
-
-
-def _stream(
-    sources: Sequence[tuple[str, str | bytes]],
-    *,
-    skipped: list[tuple[str, int, str]],
-    names: Sequence[str],
-    columns: Sequence[str],
-    batch_size: int,
-    masked_sentinel: str,
-    n_jobs: int,
-    progress: bool | None,
-    options: dict,
-) -> Iterator[Bunch]:
-    rows = AlertRows(names, options["stamp_size"])
-    rows.errors.extend(skipped)
-    on_error = options["on_error"]
-    n_yielded = 0
-    disable = None if progress is None else not progress
-    with tqdm(total=len(sources), desc="Reading alerts", unit="file", disable=disable) as bar:
-        if n_jobs > 1 and len(sources) > _MIN_CHUNK:
-            filled = _fill_parallel(sources, rows, bar, options, n_jobs, batch_size)
+    def _ztf(self, typed: Iterator[tuple[str, Any, str]]) -> Iterator[Bunch]:
+        if self.variance or self.psf:
+            raise ValueError(
+                "variance=True and psf=True need Rubin alerts: ZTF cutouts carry no variance "
+                "plane or PSF image."
+            )
+        rows = AlertRows(self.names, self.stamp_size or 63)
+        sources = ((name, source) for name, source, _ in typed)
+        options = {"stamp_size": rows.stamp_size, "pad": self.pad, "on_error": self.on_error}
+        if self.n_jobs > 1 and len(self.sources) > _MIN_CHUNK:
+            filled = self._ztf_parallel(sources, rows, options)
         else:
-            filled = _fill_serial(sources, rows, bar, options)
+            filled = iter_alert_files(sources, rows, pad=self.pad, on_error=self.on_error)
+        n_yielded = 0
         for _ in filled:
             # A full batch is handed over only once the next alert is in, so that errors met
             # after the last alert still reach the caller with the last batch.
-            while len(rows) > batch_size:
-                n_yielded += batch_size
-                yield _bunch([rows.take(batch_size)], names, columns, masked_sentinel, on_error)
-    if not n_yielded and not len(rows):
-        raise _nothing_read(rows.errors, len(sources))
-    if len(rows):  # always, once anything was read: the held-back last batch
-        yield _bunch([rows.take()], names, columns, masked_sentinel, on_error)
+            while len(rows) > self.batch_size:
+                n_yielded += self.batch_size
+                yield self._ztf_bunch(rows.take(self.batch_size))
+        if not n_yielded and not len(rows):
+            raise _nothing_read([*self.errors, *rows.errors], len(self.sources))
+        if len(rows):  # always, once anything was read: the held-back last batch
+            yield self._ztf_bunch(rows.take())
+
+    def _ztf_parallel(
+        self, sources: Iterable[tuple[str, Any]], rows: AlertRows, options: dict[str, Any]
+    ) -> Iterator[None]:
+        size = min(max(self.batch_size // self.n_jobs, _MIN_CHUNK), _MAX_CHUNK)
+        chunks = iter(lambda: list(itertools.islice(sources, size)), [])
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        for output in parallel(
+            delayed(read_alert_files)(chunk, columns=rows.columns, **options) for chunk in chunks
+        ):
+            rows.add(output)
+            yield
+
+    def _ztf_bunch(self, chunk: dict[str, Any]) -> Bunch:
+        errors, self.errors = self.errors, []
+        alerts = _bunch(
+            [chunk], self.names, self.columns, self.masked_sentinel, self.on_error, errors
+        )
+        return _with_survey(alerts, "ztf")
+
+    # --- Rubin: file by file ------------------------------------------------------------------
+
+    def _lsst(self, typed: Iterator[tuple[str, Any, str]]) -> Iterator[Bunch]:
+        names = list(dict.fromkeys((*LSST_COLUMNS, *self.columns)))
+        extensions = [*(["UNCERT"] if self.variance else []), *(["PSFIMAGE"] if self.psf else [])]
+        pending: list[dict[str, Any]] = []
+        n_pending = n_yielded = 0
+        for source in typed:
+            chunk = read_rubin_files(
+                [source],
+                columns=names,
+                extensions=extensions,
+                on_error=self.on_error,
+                max_side=RUBIN_MAX_SIDE,
+            )
+            pending.append(chunk)
+            n_pending += len(chunk["cutouts"])
+            while n_pending > self.batch_size:
+                batch, pending = _split(pending, self.batch_size)
+                n_pending -= self.batch_size
+                n_yielded += self.batch_size
+                yield self._lsst_bunch(batch, names)
+        if not n_yielded and not n_pending:
+            errors = [*self.errors, *(e for chunk in pending for e in chunk["errors"])]
+            raise _nothing_read(errors, len(self.sources))
+        if n_pending:
+            yield self._lsst_bunch(pending, names)
+
+    def _lsst_bunch(self, chunks: list[dict[str, Any]], names: list[str]) -> Bunch:
+        errors, self.errors = self.errors, []
+        return _lsst_bunch(
+            chunks,
+            errors,
+            len(self.sources),
+            self.stamp_size,
+            names,
+            self.columns,
+            self.variance,
+            self.psf,
+            self.on_error,
+        )
+
+
+def _split(
+    chunks: list[dict[str, Any]], n: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cut decoded Rubin chunks after their first ``n`` alerts (errors go with the first part)."""
+    head: list[dict[str, Any]] = []
+    while n:
+        chunk = chunks.pop(0)
+        size = len(chunk["cutouts"])
+        if size <= n:
+            head.append(chunk)
+            n -= size
+            continue
+        listed = ("cutouts", "extensions")
+        first = {key: chunk[key][:n] for key in listed}
+        rest = {key: chunk[key][n:] for key in listed}
+        first["rows"] = {name: values[:n] for name, values in chunk["rows"].items()}
+        rest["rows"] = {name: values[n:] for name, values in chunk["rows"].items()}
+        first.update(errors=chunk["errors"], n_kept=chunk["n_kept"])
+        rest.update(errors=[], n_kept=0)
+        head.append(first)
+        chunks.insert(0, rest)
+        n = 0
+    return head, chunks

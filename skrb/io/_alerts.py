@@ -572,6 +572,23 @@ def _read_lsst(
         on_error=on_error,
         max_side=RUBIN_MAX_SIDE,
     )
+    return _lsst_bunch(
+        chunks, skipped, n_sources, stamp_size, names, columns, variance, psf, on_error
+    )
+
+
+def _lsst_bunch(
+    chunks: Sequence[dict[str, Any]],
+    skipped: Skipped,
+    n_sources: int,
+    stamp_size: int | None,
+    names: Sequence[str],
+    columns: Sequence[str],
+    variance: bool,
+    psf: bool,
+    on_error: str,
+) -> Bunch:
+    """Assemble decoded Rubin chunks: every cutout centred in stamps of one side."""
     cutouts = [alert for chunk in chunks for alert in chunk["cutouts"]]
     if not cutouts:
         raise _nothing_read(
