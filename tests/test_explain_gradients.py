@@ -258,3 +258,23 @@ def test_saliency_and_p_real_come_from_the_same_pass(stamps):
     saliency, p_real = saliency_and_p_real(pipe, X, batch_size=5)
     np.testing.assert_array_equal(saliency, gradient_saliency(pipe, X, batch_size=5))
     np.testing.assert_allclose(p_real, pipe.predict_proba(X)[:, 1], atol=1e-6)
+
+
+def test_saliency_maps_back_through_a_resizer(stamps):
+    """Stamps padded for the model by a StampResizer: saliency comes back on X's own pixels."""
+    from skrb.preprocessing import StampResizer, StampScaler
+
+    X, y = stamps
+    small = np.nan_to_num(X[:, :, 2:-2, 2:-2])  # smaller stamps than the model was built for
+    pipe = Pipeline(
+        [
+            ("resizer", StampResizer(size=X.shape[-1])),
+            ("scaler", StampScaler("zscore", nan_policy="fill")),
+            ("stacker", StampStacker("dia")),
+            ("classifier", ToyClassifier()),
+        ]
+    ).fit(small, y)
+    got = gradient_saliency(pipe, small)
+    assert got.shape == small.shape and np.isfinite(got).all()
+    direct = gradient_saliency(pipe[1:], pipe[0].transform(small))
+    np.testing.assert_array_equal(got, direct[:, :, 2:-2, 2:-2])

@@ -4,7 +4,8 @@ Every explainer in :mod:`skrb.explain` works on the Keras model ``model_`` of a 
 classifier, on the classifier's own input (the stacked CNN images). For a
 :class:`~sklearn.pipeline.Pipeline`, the stamp sets go through every step before the classifier
 (scaling, stacking), the attributions are taken on the CNN images and mapped back to the stamp-set
-panels with the pipeline's :class:`~skrb.preprocessing.StampStacker`.
+panels with the pipeline's :class:`~skrb.preprocessing.StampStacker`, then through any
+:class:`~skrb.preprocessing.StampResizer` before it to the pixels of the stamp sets given.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from skrb.preprocessing import StampStacker
+from skrb.preprocessing import StampResizer, StampStacker
 from skrb.utils.validation import _check_finite, check_stamp_sets
 
 __all__ = ["ExplainTarget", "resolve_target"]
@@ -134,9 +135,16 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
         return check_images(head.transform(check_stamp_sets(Z, allow_nan=True)), image_shape)
 
     flat = np.ndim(X) == 2
+    resizers = [step for _, step in head.steps if isinstance(step, StampResizer)]
+    stamp_shape = check_stamp_sets(X, allow_nan=True).shape[2:] if resizers else None
 
     def to_output(A: np.ndarray) -> np.ndarray:
         out = stacker.inverse_transform(A, fill_value=np.nan)
+        for i, resizer in reversed(list(enumerate(resizers))):  # back to X's own pixels
+            fitted = getattr(resizer, "stamp_shape_", None)
+            out = resizer.inverse_transform(
+                out, stamp_shape=fitted or (stamp_shape if i == 0 else None)
+            )
         return out.reshape(out.shape[0], -1) if flat else out
 
     return ExplainTarget(
