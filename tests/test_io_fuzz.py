@@ -1,10 +1,11 @@
 """Fuzzing the readers with damaged real alert packets: nothing crashes, nothing good is lost.
 
-Every input is built from real ZTF packets in ../shared/data: whole files truncated or with
-bytes flipped, schemas whose field types or fields change, cutouts that are missing, empty,
-junk, truncated, 0 x 0, oversized, decompression bombs or full of infinities, damaged FITS
-bytes and damaged ``.npz`` stamp files. Each property is checked on a few dozen examples (about
-a second each; ``SKRB_FUZZ_EXAMPLES`` asks for more), and must hold for all of them:
+Every input is built from real ZTF and Rubin packets in ../shared/data: whole files (Avro
+containers, Confluent wire packets) truncated or with bytes flipped, schemas whose field types
+or fields change, cutouts that are missing, empty, junk, truncated, 0 x 0, oversized,
+decompression bombs or full of infinities, damaged FITS bytes and damaged ``.npz`` stamp files.
+Each property is checked on a few dozen examples (about a second each; ``SKRB_FUZZ_EXAMPLES``
+asks for more), and must hold for all of them:
 
 - the reader raises nothing but its own ``ReadError`` (only when nothing at all was readable);
 - every undamaged alert read alongside is kept with the same pixels and metadata;
@@ -20,6 +21,7 @@ import io
 import os
 import warnings
 
+import fastavro
 import numpy as np
 import pytest
 from _alert_files import avro_bytes, fits_bytes, gzip_bomb, set_cards
@@ -41,14 +43,31 @@ FUZZ = settings(
 )
 
 
-def _read(sources: list[bytes]):
+def _read(sources: list[bytes], **options):
+    """read_alerts with warnings collected: each must be one ReadWarning line."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        alerts = read_alerts(sources, on_error="warn")
+        alerts = read_alerts(sources, on_error="warn", **options)
     for warning in caught:
         assert issubclass(warning.category, ReadWarning), warning
         assert "\n" not in str(warning.message)
+    _check_messages(alerts)
     return alerts
+
+
+def _damage(raw: bytes, data) -> bytes:
+    """``raw`` truncated somewhere, or with a few bytes overwritten."""
+    damaged = bytearray(raw)
+    if data.draw(st.booleans(), label="truncate"):
+        del damaged[data.draw(st.integers(0, len(damaged) - 1), label="cut at") :]
+    else:
+        flips = data.draw(
+            st.lists(st.tuples(st.integers(0, len(damaged) - 1), st.integers(0, 255)), max_size=8),
+            label="flips",
+        )
+        for position, value in flips:
+            damaged[position] = value
+    return bytes(damaged)
 
 
 def _check_messages(alerts) -> None:
@@ -77,16 +96,20 @@ class _Packets(dict):
     """The real packets, shown briefly in hypothesis' reports of a failing example."""
 
     def __repr__(self) -> str:
-        return f"<{len(self['raw'])} real ZTF packets>"
+        return f"<{len(self['raw'])} real alert packets>"
 
 
-def _assert_good_kept(alerts, real, positions: dict[str, int]) -> None:
-    """The undamaged packets (source name -> index in ``real``) read exactly as alone."""
-    reference = real["reference"]
+_ZTF_COLUMNS = ("candid", "jd", "magpsf", "isdiffpos", "status", "n_nonfinite")
+_RUBIN_COLUMNS = ("diaSourceId", "midpointMjdTai", "psfFlux", "status", "n_nonfinite")
+
+
+def _assert_good_kept(alerts, packets, positions: dict[str, int], columns=_ZTF_COLUMNS) -> None:
+    """The undamaged packets (source name -> index in ``packets``) read exactly as alone."""
+    reference = packets["reference"]
     for name, index in positions.items():
         (row,) = _rows(alerts, name)
         np.testing.assert_array_equal(alerts.data[row], reference.data[index])
-        for column in ("candid", "jd", "magpsf", "isdiffpos", "status", "n_nonfinite"):
+        for column in columns:
             assert alerts.meta[column][row] == reference.meta[column][index], column
 
 
@@ -97,19 +120,9 @@ def _assert_good_kept(alerts, real, positions: dict[str, int]) -> None:
 @given(data=st.data())
 def test_truncated_or_flipped_files(real, data):
     index = data.draw(st.integers(0, len(real["raw"]) - 1), label="packet")
-    damaged = bytearray(real["raw"][index])
-    if data.draw(st.booleans(), label="truncate"):
-        del damaged[data.draw(st.integers(0, len(damaged) - 1), label="cut at") :]
-    else:
-        flips = data.draw(
-            st.lists(st.tuples(st.integers(0, len(damaged) - 1), st.integers(0, 255)), max_size=8),
-            label="flips",
-        )
-        for position, value in flips:
-            damaged[position] = value
+    damaged = _damage(real["raw"][index], data)
     good = [(index + 1) % 4, (index + 2) % 4]
-    alerts = _read([real["raw"][good[0]], bytes(damaged), real["raw"][good[1]]])
-    _check_messages(alerts)
+    alerts = _read([real["raw"][good[0]], damaged, real["raw"][good[1]]])
     _assert_good_kept(alerts, real, {"<bytes 0>": good[0], "<bytes 2>": good[1]})
     accounted = set(alerts.meta["file"]) | set(alerts.errors["file"])
     assert "<bytes 1>" in accounted
@@ -184,7 +197,6 @@ def test_odd_cutouts_give_a_status_and_lose_nothing(real, kinds, data):
         n_inf += count
     damaged = avro_bytes(real["schema"], [record, real["records"][1]])  # a good alert after it
     alerts = _read([damaged])
-    _check_messages(alerts)
     assert len(alerts.meta) == 2
     status = alerts.meta["status"][0]
     wanted = [part for part in expected if part]
@@ -247,14 +259,10 @@ def test_wrong_schemas_are_named_and_the_rest_read(real, changes, drop):
         record.pop(drop)
     damaged = avro_bytes(schema, [record])
     alerts = _read([real["raw"][1], damaged, real["raw"][2]])
-    _check_messages(alerts)
     _assert_good_kept(alerts, real, {"<bytes 0>": 1, "<bytes 2>": 2})
     if drop is not None:
         assert list(alerts.errors["file"]) == ["<bytes 1>"]
-        assert (
-            "not a ZTF alert packet" in alerts.errors["error"][0]
-            and drop in alerts.errors["error"][0]
-        )
+        assert "alert packet" in alerts.errors["error"][0] and drop in alerts.errors["error"][0]
         return
     (row,) = _rows(alerts, "<bytes 1>")
     for name, kind in changes.items():
@@ -315,3 +323,111 @@ def test_damaged_stamp_files_raise_one_line_read_errors(tmp_path_factory, npz_by
         assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
     else:
         assert stamps.data.shape[1] == 3 and not np.isinf(stamps.data).any()
+
+
+def test_a_zero_first_byte_is_not_taken_for_a_rubin_packet(real):
+    """A ZTF file whose first byte is damaged to 0 is named, not read as a Rubin wire packet."""
+    damaged = b"\x00" + real["raw"][0][1:]
+    alerts = _read([real["raw"][1], damaged])
+    assert alerts.survey == "ztf" and list(alerts.errors["file"]) == ["<bytes 1>"]
+    assert "not an alert packet" in alerts.errors["error"][0]
+    _assert_good_kept(alerts, real, {"<bytes 0>": 1})
+
+
+# --- Rubin (LSST) alerts: Avro containers and Confluent wire packets ---------------------------
+
+
+@pytest.fixture(scope="module")
+def rubin():
+    """Three real Rubin alerts in Fink's Avro containers and one Confluent wire packet."""
+    from conftest import shared_path
+
+    root = shared_path("rubin_alerts")
+    paths = [
+        *sorted((root / "fink-broker-lsst7.4").glob("*.avro"))[:3],
+        *sorted((root / "boom-wire").glob("*.avro"))[:1],
+    ]
+    raw = [path.read_bytes() for path in paths]
+    reference = read_alerts(raw)
+    assert reference.survey == "lsst" and (reference.meta["status"] == "ok").all()
+    reader = fastavro.reader(io.BytesIO(raw[0]))
+    schema = reader.writer_schema
+    return _Packets(
+        raw=raw,
+        reference=reference,
+        side=reference.data.shape[-1],
+        schema=schema,
+        record=next(reader),
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_rubin_truncated_or_flipped_packets(rubin, data):
+    index = data.draw(st.integers(0, len(rubin["raw"]) - 1), label="packet (3: wire)")
+    damaged = _damage(rubin["raw"][index], data)
+    good = [i for i in range(len(rubin["raw"])) if i != index]
+    alerts = _read(
+        [*(rubin["raw"][i] for i in good), damaged], survey="lsst", stamp_size=rubin["side"]
+    )
+    positions = {f"<bytes {k}>": i for k, i in enumerate(good)}
+    _assert_good_kept(alerts, rubin, positions, _RUBIN_COLUMNS)
+    name = f"<bytes {len(good)}>"
+    assert name in set(alerts.meta["file"]) | set(alerts.errors["file"])
+
+
+@FUZZ
+@given(
+    kinds=st.lists(
+        st.sampled_from(["good", "none", "empty", "junk", "truncated", "huge", "bomb", "flipped"]),
+        min_size=3,
+        max_size=3,
+    ),
+    data=st.data(),
+)
+def test_rubin_odd_cutouts_give_a_status_and_lose_nothing(rubin, kinds, data):
+    record = copy.deepcopy(rubin["record"])
+    expected = []
+    for panel, field, kind in zip(PANELS, CUTOUT_FIELDS, kinds, strict=True):
+        original = record[field]
+        if kind == "none":
+            record[field], start = None, f"missing {panel} cutout"
+        elif kind == "empty":
+            record[field], start = b"", f"missing {panel} cutout (0 bytes)"
+        elif kind == "junk":
+            record[field] = data.draw(st.binary(min_size=1, max_size=64), label="junk")
+            start = f"unreadable {panel} cutout: "
+        elif kind == "truncated":
+            record[field] = original[: data.draw(st.integers(1, 2880), label="cut")]
+            start = f"unreadable {panel} cutout: "
+        elif kind == "huge":
+            record[field] = set_cards(original, NAXIS1=600, NAXIS2=600)
+            start = f"unreadable {panel} cutout: "
+        elif kind == "bomb":
+            record[field] = _BAD["bomb"][0]
+            start = f"unreadable {panel} cutout: the gzip stream inflates beyond"
+        elif kind == "flipped":  # anything may come of it, but only for this alert
+            flipped = bytearray(original)
+            for position in data.draw(st.lists(st.integers(0, len(flipped) - 1), max_size=6)):
+                flipped[position] ^= 0xFF
+            record[field], start = bytes(flipped), None
+        else:
+            start = ""
+        expected.append(start)
+    damaged = avro_bytes(rubin["schema"], [record, rubin["record"]])  # a good alert after it
+    alerts = _read([damaged], survey="lsst", stamp_size=rubin["side"])
+    assert len(alerts.meta) == 2
+    status = alerts.meta["status"][0]
+    known = [part for part in expected if part]
+    if all(part == "" for part in expected):
+        assert status == "ok"
+    for part in known:
+        assert part in status, (status, part)
+    if status != "ok":
+        named = f"diaSourceId {record['diaSource']['diaSourceId']}: {status}"
+        assert named in list(alerts.errors["error"])
+    for panel, part in enumerate(expected):
+        if part:
+            assert np.isnan(alerts.data[0, panel]).all()
+    np.testing.assert_array_equal(alerts.data[1], rubin["reference"].data[0])
+    assert alerts.meta["status"][1] == "ok"

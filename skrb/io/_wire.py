@@ -19,9 +19,21 @@ __all__ = ["WIRE_HEADER", "is_wire_packet", "read_wire_record"]
 WIRE_HEADER = 5
 
 
+# Schema ids that can be Rubin's (100 * major + minor, major 1-99): a file whose first byte was
+# damaged to 0 (an Avro container's 'O', say) is not taken for a packet of schema 1,651,114,244.
+_SCHEMA_IDS = range(100, 10_000)
+
+
 def is_wire_packet(head: bytes) -> bool:
-    """Whether ``head`` (a packet's first bytes) starts like a Confluent wire-format packet."""
-    return len(head) > WIRE_HEADER and head[0] == 0
+    """Whether ``head`` (a packet's first bytes) starts like a Confluent wire-format packet.
+
+    Byte 0 must be 0 and the schema id one Rubin could use (``100 * major + minor``).
+    """
+    return (
+        len(head) > WIRE_HEADER
+        and head[0] == 0
+        and int.from_bytes(head[1:WIRE_HEADER], "big") in _SCHEMA_IDS
+    )
 
 
 def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
@@ -34,7 +46,10 @@ def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
         bytes are left after the record (a wrong schema id).
     """
     if not is_wire_packet(raw):
-        raise ValueError("not a Confluent wire-format packet (byte 0 is not 0 or it is too short).")
+        raise ValueError(
+            "not a Confluent wire-format packet (byte 0 is not 0, the schema id is not "
+            "100 * major + minor, or it is too short)."
+        )
     schema_id = int.from_bytes(raw[1:WIRE_HEADER], "big")
     writer, reader, version = wire_schemas(schema_id)
     stream = io.BytesIO(raw)
