@@ -152,3 +152,13 @@ def test_bad_arguments(release, tmp_path):
         load_autoscan(release, on_error="never")
     with pytest.raises(FileNotFoundError, match="labels file not found"):
         load_autoscan(release, labels=tmp_path / "missing.csv")
+
+
+def test_linked_sub_folders_are_followed_once(release, tmp_path):
+    """Stamps moved to another disk and linked back are found; a link loop is read once."""
+    moved = tmp_path / "elsewhere"
+    (release / "stamps10").rename(moved)
+    (release / "stamps10").symlink_to(moved, target_is_directory=True)
+    (release / "stamps0" / "loop").symlink_to(release, target_is_directory=True)
+    X, y = load_autoscan(release, return_X_y=True, on_error="skip")
+    assert len(X) == 10 and sorted(y.tolist()) == [0] * 4 + [1] * 6

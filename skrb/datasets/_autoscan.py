@@ -20,6 +20,7 @@ from skrb.io import (
     check_on_error,
     read_stamp_sets,
     report_errors,
+    walk_folders,
 )
 from skrb.io import LISTED as _LISTED
 
@@ -90,9 +91,8 @@ def _find_stamps(root: Path, fmt: str) -> dict[int, list[str | None]]:
     """Map each stamp ID found under ``root`` to its [search, template, difference] files."""
     pattern = _PATTERNS[fmt]
     found: dict[int, list[str | None]] = defaultdict(lambda: [None, None, None])
-    for folder, subfolders, names in os.walk(root):
-        subfolders.sort()
-        for name in sorted(names):
+    for folder, names in walk_folders(root):  # linked sub-folders too, each once
+        for name in names:
             match = pattern.match(name)
             if match:
                 panels = found[int(match.group(2))]

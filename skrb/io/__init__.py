@@ -37,6 +37,7 @@ _INTERNAL = {
     "check_on_error": ("skrb.io._errors", "check_on_error"),
     "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),
     "report_errors": ("skrb.io._errors", "report_errors"),
+    "walk_folders": ("skrb.io._paths", "walk_folders"),  # through symbolic links, no loops
 }
 
 

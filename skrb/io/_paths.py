@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["PathsLike", "Skipped", "expand_paths"]
+__all__ = ["PathsLike", "Skipped", "expand_paths", "walk_folders"]
 
 PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 _GLOB_CHARS = frozenset("*?[")
@@ -29,18 +29,27 @@ def _suffixes(suffix: str | tuple[str, ...]) -> tuple[str, ...]:
     return (suffix,) if isinstance(suffix, str) else suffix
 
 
-def _search_folder(
-    folder: Path, suffix: str | tuple[str, ...], skipped: Skipped | None
-) -> list[Path]:
-    """Files ending in ``suffix`` under ``folder``, following links, each real folder once."""
-    found: list[Path] = []
+def walk_folders(root: str | os.PathLike[str]) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(folder, file names)`` under ``root``, sorted, through symbolic links.
+
+    Each real folder is visited once (a link back to a parent does not loop, a second link to
+    a folder already visited is skipped); names include links that point nowhere.
+    """
     searched: set[str] = set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in searched:  # a link loop, or a second link to a folder already searched
-            dirs[:] = []
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in searched:
+            subfolders[:] = []
             continue
         searched.add(real)
+        subfolders.sort()
+        yield folder, sorted(names)
+
+
+def _search_folder(folder: Path, suffix: str, skipped: Skipped | None) -> list[Path]:
+    """Files ending in ``suffix`` under ``folder``, following links, each real folder once."""
+    found: list[Path] = []
+    for root, names in walk_folders(folder):
         for name in names:
             path = Path(root, name)
             if path.is_file():
