@@ -40,6 +40,7 @@ __all__ = sorted(_NAMES)
 _INTERNAL = {
     "inference_function": "skrb.models._receptive_field",
     "predict_batches": "skrb.models._inference",
+    "restore_network": "skrb.models._scikeras",
 }
 
 

@@ -25,11 +25,9 @@ from typing import Any, ClassVar
 
 import keras
 import numpy as np
-from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import DataConversionWarning, NotFittedError
-from sklearn.utils import check_random_state
+from sklearn.utils import ClassifierTags, check_random_state
 from sklearn.utils._param_validation import validate_parameter_constraints
-from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from tensorflow.python.framework import config as tf_config
 
@@ -38,13 +36,14 @@ from skrb.models._inference import predict_batches
 from skrb.models._params import CNN_PARAMETER_CONSTRAINTS, check_per_block_params
 from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
+from skrb.models._scikeras import SciKerasClassifier
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier"]
 
 
-class StampCNNClassifier(KerasClassifier):
+class StampCNNClassifier(SciKerasClassifier):
     """Base class of the CNN real/bogus classifiers; use a subclass.
 
     Subclasses set the class attribute :attr:`layout` (the
@@ -251,17 +250,11 @@ class StampCNNClassifier(KerasClassifier):
         h, w, _ = image_shape
         return int(h), int(w) // self._panels_across()
 
-    def _validate_data(
-        self, X: Any = None, y: Any = None, reset: bool = False, y_numeric: bool = False
-    ) -> tuple[Any, Any]:
-        if X is not None:
-            X = self._validate_images(X, reset=reset)
-        if y is not None:
-            y = column_or_1d(y, warn=True)
-            if reset:
-                check_binary_target(y, n_samples=None if X is None else X.shape[0])
-            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
-        return X, y
+    def _validate_targets(self, y: Any, n_samples: int | None, reset: bool) -> np.ndarray:
+        y = column_or_1d(y, warn=True)
+        if reset:
+            check_binary_target(y, n_samples=n_samples)
+        return y
 
     # -- model building and training -----------------------------------------------------------
     def _architecture(self) -> dict[str, Any]:
@@ -279,7 +272,7 @@ class StampCNNClassifier(KerasClassifier):
 
     _output: ClassVar[str] = "softmax"
 
-    def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:
+    def _build_network(self, compile_kwargs: dict[str, Any]) -> keras.Model:
         model = build_stamp_cnn(
             self.image_shape_,
             name=type(self).__name__,
@@ -318,36 +311,30 @@ class StampCNNClassifier(KerasClassifier):
             if self.deterministic and not was_deterministic:
                 tf_config.disable_op_determinism()
 
-    def _build_keras_model(self) -> keras.Model:
-        self._random_state = None  # seeding is done by _seeded, without forced determinism
-        with self._seeded():
-            return super()._build_keras_model()
+    @contextlib.contextmanager
+    def _training_network(self, model: keras.Model) -> Iterator[None]:
+        """Let Keras train a model sharing ``model``'s layers that skips unread pixels.
 
-    def _fit_keras_model(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> None:
-        self._random_state = None
-        # Keras trains a model sharing model_'s layers and variables that skips the pixels the
-        # network never reads (same gradients, less work); model_ stays the published network.
-        model = self.model_
+        Same gradients, less work; ``model_`` stays the published network.
+        """
         if training_model(model) is model:  # first fit of this network (new or unpickled)
-            metrics = self._get_compile_kwargs()["metrics"]
+            metrics = self._compile_arguments()["metrics"]
             attach_training_model(model, loss=model.loss, metrics=metrics)
         self.model_ = training_model(model)
         try:
-            with self._seeded():
-                super()._fit_keras_model(X, y, *args, **kwargs)
+            yield
         finally:
             self.model_ = model
 
-    def _initialize_callbacks(self) -> None:
-        super()._initialize_callbacks()
-        if self.early_stopping:
-            monitor = "val_loss" if self.validation_split else "loss"
-            self._fit_callbacks = [
-                *self._fit_callbacks,
-                keras.callbacks.EarlyStopping(
-                    monitor=monitor, patience=self.patience, restore_best_weights=True
-                ),
-            ]
+    def _extra_fit_callbacks(self) -> list[Any]:
+        if not self.early_stopping:
+            return []
+        monitor = "val_loss" if self.validation_split else "loss"
+        return [
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=self.patience, restore_best_weights=True
+            )
+        ]
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> StampCNNClassifier:
         """Build the network for the images' shape and train it.

@@ -315,13 +315,12 @@ class _Reader:
         dummy = np.zeros((classes.size, *shape), dtype=np.float32)
         # SciKeras' initialize sets the encoders and metadata from (X, y); the network is
         # the loaded one instead of a new one.
-        estimator._build_keras_model = lambda: network
+        from skrb.models import restore_network  # SciKeras' internals stay in skrb.models
+
         try:
-            estimator.initialize(dummy, classes)
+            restore_network(estimator, network, dummy, classes)
         except (ValueError, TypeError) as exc:
             raise self.fail(f"{where} cannot be restored ({exc})") from None
-        finally:
-            del estimator._build_keras_model
         vars(estimator).update(fitted)
         if isinstance(fitted.get("history_"), dict):
             estimator.history_ = collections.defaultdict(list, fitted["history_"])
