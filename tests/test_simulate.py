@@ -49,7 +49,7 @@ def ztf():
     return make_stamps(300, survey="ztf", random_state=2, return_meta=True)
 
 
-@pytest.mark.parametrize(("survey", "side"), [("des", 51), ("ztf", 63)])
+@pytest.mark.parametrize(("survey", "side"), [("des", 51), ("ztf", 63), ("lsst", 30)])
 def test_shapes_dtype_and_labels(survey, side):
     X, y = make_stamps(10, survey=survey, random_state=0)
     assert X.shape == (10, len(PANELS), side, side)
@@ -232,6 +232,44 @@ def test_ztf_preset_matches_real_ztf_cutouts(ztf, ztf_alert_dir):
     assert abs(np.median(sky_sim) - np.median(sky_real)) < 0.3 * np.median(sky_real)
 
 
+def _psf_fwhm(psf: np.ndarray) -> float:
+    """FWHM (pixels) of a PSF image, where its azimuthal profile crosses half the peak."""
+    psf = np.nan_to_num(psf).clip(0)
+    y, x = np.indices(psf.shape)
+    cy, cx = (y * psf).sum() / psf.sum(), (x * psf).sum() / psf.sum()
+    r, v = np.hypot(y - cy, x - cx).ravel(), (psf / psf.max()).ravel()
+    centres = np.array([c for c in np.arange(0.0, 8, 0.25) if (np.abs(r - c) < 0.25).any()])
+    profile = np.array([v[np.abs(r - c) < 0.25].mean() for c in centres])
+    k = int(np.argmax(profile < 0.5))
+    return 2 * np.interp(0.5, profile[[k, k - 1]], centres[[k, k - 1]])
+
+
+def test_lsst_preset_matches_real_rubin_cutouts():
+    from conftest import shared_path
+
+    from skrb.io import read_alerts
+
+    real = read_alerts(shared_path("rubin_alerts"), stamp_size=30, psf=True)
+    X, _, meta = make_stamps(300, survey="lsst", random_state=3, return_meta=True)
+    assert X.shape[-1] == 30 and meta["noise_search"].unit == "nJy"
+    for panel in range(3):
+        r = np.nanmedian(robust_std(real.data[:, panel]))
+        s = np.nanmedian(robust_std(X[:, panel]))
+        assert 0.75 * r < s < 1.33 * r, (PANELS[panel], r, s)
+    # sky subtracted in both: the science median is a fraction of the noise
+    sky = np.nanmedian(X[:, 0], axis=(1, 2))
+    assert abs(np.median(sky)) < 0.5 * np.nanmedian(robust_std(real.data[:, 0]))
+    real_fwhm = np.median([_psf_fwhm(p) for p in real.psf[:, 0]]) * 0.2
+    assert abs(np.median(meta["seeing_search"]) - real_fwhm) < 0.1 * real_fwhm
+
+
+def test_stamp_size_on_request():
+    X, y = make_stamps(6, survey="lsst", stamp_size=102, random_state=0)
+    assert X.shape == (6, 3, 102, 102)
+    small, _ = make_stamps(6, survey="lsst", stamp_size=31, random_state=0)
+    assert small.shape == (6, 3, 31, 31) and np.isfinite(small).mean() > 0.9
+
+
 def test_braai_separates_simulated_real_and_bogus(ztf, checkpoint_dir):
     from sklearn.metrics import roc_auc_score
     from sklearn.pipeline import make_pipeline
@@ -271,7 +309,8 @@ def test_options_restrict_the_draws():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"survey": "lsst"}, "Unknown survey 'lsst'"),
+        ({"survey": "hsc"}, "Unknown survey 'hsc'"),
+        ({"stamp_size": 4}, "stamp_size must be an integer of at least 8"),
         ({"n_samples": 0}, "n_samples must be a positive integer"),
         ({"n_samples": 2.5}, "n_samples must be a positive integer"),
         ({"real_fraction": 1.5}, "real_fraction must be a number in"),

@@ -6,7 +6,12 @@ saturation, template depth, the share of real candidates on host galaxies and th
 range of injected transients. The ZTF numbers are calibrated against the real ZTF alert cutouts
 (sky ~78 ADU with noise ~5 ADU in the science cutout, template noise ~0.2 times that, template
 scaled to the science photometric zero point); the DES numbers follow the DES-SN autoScan data
-(51x51 stamps, 0.263"/pixel, ~1" seeing, DECam gain and saturation).
+(51x51 stamps, 0.263"/pixel, ~1" seeing, DECam gain and saturation). The Rubin (``"lsst"``)
+numbers are calibrated against real Rubin alert cutouts (0.2"/pixel, PSF FWHM ~0.65", images in
+nJy with the sky subtracted, ~47 nJy of noise per pixel in the science and difference cutouts,
+deep templates, 30x30 cutouts); see ``benchmarks/bench_rubin_preset.py``. Rubin's templates
+have slightly broader PSFs than the science exposures (~1.08x); the simulator's subtraction
+convolves the template only, so it draws templates 0.9-1.05 times the science seeing.
 """
 
 from __future__ import annotations
@@ -79,6 +84,13 @@ class SurveyPreset:
         Share of real candidates that lie near a masked chip edge.
     artifact_weights : dict
         Relative frequency of each bogus family (keys in :data:`ARTIFACTS`).
+    flux_unit : str, default="adu"
+        Unit of the output pixels (and of the flux columns of the simulator's meta).
+    flux_per_adu : float, default=1.0
+        Output units per simulated ADU (Rubin: nJy per ADU of its calibrated images).
+    sky_subtracted : bool, default=False
+        Whether the survey's search and template images come with their sky subtracted (as
+        Rubin's calibrated exposures and coadds do).
 
     Examples
     --------
@@ -109,6 +121,9 @@ class SurveyPreset:
     star_density: float
     edge_fraction: float
     artifact_weights: dict[str, float] = field(default_factory=dict)
+    flux_unit: str = "adu"
+    flux_per_adu: float = 1.0
+    sky_subtracted: bool = False
 
 
 _DEFAULT_WEIGHTS = {
@@ -170,6 +185,33 @@ PRESETS: dict[str, SurveyPreset] = {
         edge_fraction=0.03,
         artifact_weights=dict(_DEFAULT_WEIGHTS),
     ),
+    "lsst": SurveyPreset(
+        name="lsst",
+        stamp_size=30,
+        pixel_scale=0.2,
+        seeing=(0.65, 0.05),
+        template_seeing_ratio=(0.9, 1.05),
+        moffat_beta=(2.5, 4.5),
+        sky=(900.0, 1500.0),
+        gain=1.0,
+        read_noise=6.0,
+        saturation=100000.0,
+        template_depth=(10, 40),
+        template_scale=(1.0, 1.0),
+        template_sky_ratio=(1.0, 1.0),
+        registration_error=0.05,
+        kernel_error=0.02,
+        scale_error=0.01,
+        snr_range=(5.0, 50.0),
+        host_fraction=0.5,
+        host_size=(0.3, 2.0),
+        star_density=2.0,
+        edge_fraction=0.03,
+        artifact_weights=dict(_DEFAULT_WEIGHTS),
+        flux_unit="nJy",
+        flux_per_adu=1.35,
+        sky_subtracted=True,
+    ),
 }
 """The simulator's survey presets, by name."""
 
@@ -179,8 +221,8 @@ def get_preset(survey: str) -> SurveyPreset:
 
     Parameters
     ----------
-    survey : {"des", "ztf"}
-        Survey name (case-insensitive).
+    survey : {"des", "ztf", "lsst"}
+        Survey name (case-insensitive; ``"rubin"`` is ``"lsst"``).
 
     Returns
     -------
@@ -199,6 +241,7 @@ def get_preset(survey: str) -> SurveyPreset:
     0.263
     """
     key = str(survey).lower()
+    key = "lsst" if key == "rubin" else key
     if key not in PRESETS:
         raise ValueError(
             f"Unknown survey {survey!r}; the simulator has presets for {sorted(PRESETS)}."

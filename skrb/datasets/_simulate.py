@@ -47,10 +47,12 @@ def _pick(rng: np.random.Generator, p: float, n: int) -> np.ndarray:
 class _Batch:
     """The draws and images of one batch of stamp sets (internal)."""
 
-    def __init__(self, rng: np.random.Generator, preset: SurveyPreset, kind: np.ndarray) -> None:
+    def __init__(
+        self, rng: np.random.Generator, preset: SurveyPreset, kind: np.ndarray, side: int
+    ) -> None:
         self.rng, self.preset, self.kind = rng, preset, kind
         self.n = n = kind.size
-        self.h = preset.stamp_size
+        self.h = side
         self.size = sfft.next_fast_len(self.h + 2 * _MARGIN, real=True)
         lo = (self.size - self.h) // 2
         self.crop = (slice(lo, lo + self.h), slice(lo, lo + self.h))
@@ -325,8 +327,9 @@ def _simulate_batch(
     kind: np.ndarray,
     snr_range: tuple[float, float],
     host_fraction: float,
+    side: int,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    batch = _Batch(rng, preset, kind)
+    batch = _Batch(rng, preset, kind, side)
     batch.spoil_subtraction()
     batch.render_psfs()
     batch.place_sources(snr_range, host_fraction)
@@ -334,17 +337,24 @@ def _simulate_batch(
     difference = batch.subtract(search, template)
     X = np.stack([search, template[(slice(None), *batch.crop)], difference], axis=1)
     X[np.broadcast_to(batch.outside[:, None], X.shape)] = np.nan
-    return X.astype(np.float32, copy=False), batch.meta(batch.measured_snr(X[:, 2]))
+    meta = batch.meta(batch.measured_snr(X[:, 2]))
+    if preset.sky_subtracted:  # calibrated images: the sky is already subtracted
+        X[:, 0] -= batch.sky_s.astype(np.float32)[:, None, None]
+        X[:, 1] -= batch.sky_t.astype(np.float32)[:, None, None]
+    if preset.flux_per_adu != 1.0:
+        X *= np.float32(preset.flux_per_adu)
+        for key in _FLUX_COLUMNS:
+            meta[key] = meta[key] * preset.flux_per_adu
+    return X.astype(np.float32, copy=False), meta
 
+
+_FLUX_COLUMNS = ("transient_flux", "sky_search", "noise_search", "background")
+"""Meta columns in the survey's flux unit (ADU, or nJy for Rubin)."""
 
 _META_UNITS = {
     "seeing_search": "arcsec",
     "seeing_template": "arcsec",
     "host_offset": "arcsec",
-    "transient_flux": "adu",
-    "sky_search": "adu",
-    "noise_search": "adu",
-    "background": "adu",
     "registration_dx": "pix",
     "registration_dy": "pix",
     "kernel_sigma": "pix",
@@ -429,6 +439,7 @@ def make_stamps(
     snr_range: tuple[float, float] | None = None,
     host_fraction: float | None = None,
     artifacts: Mapping[str, float] | Sequence[str] | None = None,
+    stamp_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Table]:
     """Simulate DIA stamp sets (search, template, difference) of real and bogus candidates.
 
@@ -459,10 +470,13 @@ def make_stamps(
     ----------
     n_samples : int, default=1000
         Number of stamp sets.
-    survey : {"des", "ztf"}, default="des"
+    survey : {"des", "ztf", "lsst"}, default="des"
         Survey preset: ``"des"`` gives 51x51 stamps at 0.263"/pixel with ~1" seeing (DES-SN,
         as in the autoScan data); ``"ztf"`` gives 63x63 stamps at 1.01"/pixel with ~2" seeing,
-        with sky and noise levels calibrated on real ZTF alert cutouts.
+        with sky and noise levels calibrated on real ZTF alert cutouts; ``"lsst"`` (or
+        ``"rubin"``) gives Rubin-like 30x30 stamps at 0.2"/pixel with ~0.65" seeing, in nJy
+        with the sky subtracted, deep templates, noise calibrated on real Rubin alert cutouts
+        (~47 nJy per pixel in the science and difference panels).
     real_fraction : float, default=0.5
         Share of real candidates; the count is ``round(n_samples * real_fraction)`` exactly.
     random_state : int, RandomState instance, Generator or None, default=None
@@ -477,13 +491,17 @@ def make_stamps(
     artifacts : dict or list of str, optional
         Bogus families to draw, as ``{name: relative weight}`` or a list of names (equal
         weights). Default: the survey's mix of all seven families.
+    stamp_size : int, optional
+        Side of the stamps in pixels (default: the survey's, 51 DES, 63 ZTF, 30 Rubin). Rubin
+        sends cutouts of 30 to 102 pixels; an even side puts the candidate between the four
+        central pixels, as in Rubin's cutouts.
 
     Returns
     -------
     X : ndarray of shape (n_samples, 3, H, W), float32
         Stamp sets, panels in the order of :data:`skrb.PANELS` (search, template,
-        difference), in ADU. NaN marks pixels off the chip (only where a chip edge was
-        simulated).
+        difference), in ADU (Rubin: nJy, sky subtracted). NaN marks pixels off the chip
+        (only where a chip edge was simulated).
     y : ndarray of shape (n_samples,), int64
         ``1`` for real, ``0`` for bogus.
     meta : astropy.table.Table
@@ -528,6 +546,9 @@ def make_stamps(
     >>> X, y, meta = make_stamps(4, survey="ztf", random_state=0, return_meta=True)
     >>> X.shape, len(meta), meta.meta["survey"]
     ((4, 3, 63, 63), 4, 'ztf')
+    >>> X, y, meta = make_stamps(4, survey="lsst", random_state=0, return_meta=True)
+    >>> X.shape, meta["noise_search"].unit
+    ((4, 3, 30, 30), Unit("nJy"))
     """
     preset = get_preset(survey)
     if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
@@ -538,6 +559,10 @@ def make_stamps(
         preset.host_fraction if host_fraction is None else host_fraction, "host_fraction"
     )
     names, weights = _check_artifacts(artifacts, preset)
+    if stamp_size is None:
+        stamp_size = preset.stamp_size
+    if isinstance(stamp_size, bool) or not isinstance(stamp_size, Integral) or stamp_size < 8:
+        raise ValueError(f"stamp_size must be an integer of at least 8; got {stamp_size!r}.")
     rng = _as_generator(random_state)
 
     n = int(n_samples)
@@ -546,19 +571,19 @@ def make_stamps(
     kind = np.where(y == 1, "none", rng.choice(np.array(names, dtype=object), n, p=weights))
     kind = kind.astype(str)
 
-    h = preset.stamp_size
+    h = int(stamp_size)
     X = np.empty((n, 3, h, h), dtype=np.float32)
     columns: dict[str, list[np.ndarray]] = {}
     for start in range(0, n, _BATCH):
         stop = min(start + _BATCH, n)
-        X[start:stop], batch_meta = _simulate_batch(rng, preset, kind[start:stop], snr, hosts)
+        X[start:stop], batch_meta = _simulate_batch(rng, preset, kind[start:stop], snr, hosts, h)
         for key, value in batch_meta.items():
             columns.setdefault(key, []).append(np.asarray(value))
     if not return_meta:
         return X, y
     meta = Table({key: np.concatenate(parts) for key, parts in columns.items()})
     for key, col in meta.columns.items():
-        col.unit = _META_UNITS.get(key)
+        col.unit = preset.flux_unit if key in _FLUX_COLUMNS else _META_UNITS.get(key)
         col.description = _META_DESCRIPTIONS[key]
     meta.meta["survey"] = preset.name
     meta.meta["pixel_scale"] = preset.pixel_scale
