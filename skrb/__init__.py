@@ -6,13 +6,15 @@ search, template and difference cutouts of each candidate, in the order of
 
 Sub-packages are imported on first use, so ``import skrb`` stays light (TensorFlow is only
 loaded when a model is needed). Unless ``TF_ENABLE_ONEDNN_OPTS`` is set or TensorFlow is
-already imported, ``import skrb`` asks TensorFlow for its oneDNN CPU kernels on x86-64 (see
-:func:`skrb.utils.onednn_enabled`).
+already imported, ``import skrb`` asks TensorFlow for its oneDNN CPU kernels on x86-64, by
+setting ``TF_ENABLE_ONEDNN_OPTS=1`` (set it to ``0`` before importing skrb to opt out; see
+:ref:`onednn` and :func:`skrb.utils.onednn_enabled`).
 """
 
 from __future__ import annotations
 
 import importlib
+from importlib import metadata as _metadata
 from typing import Any
 
 from skrb._onednn import prefer_onednn
@@ -20,7 +22,10 @@ from skrb._panels import PANELS
 
 prefer_onednn()
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml, and read from the installed metadata
+    __version__ = _metadata.version("skrb")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 _SUBMODULES = {
     "datasets",

@@ -1,11 +1,11 @@
 """Ask TensorFlow for its oneDNN CPU kernels before it is imported.
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first imported, and when the
-variable is unset it turns oneDNN on only for some x86-64 CPUs. On a 2-core AVX2 AMD EPYC
-with TensorFlow 2.21 it was off, and turning it on made skrb train the DIA and noDIA networks
-2.1 and 3.0 times faster and predict 2.4 and 4.2 times faster, with the same results up to
-floating-point round-off. ``import skrb`` therefore sets the variable to ``"1"`` on x86-64
-unless the user has set it or TensorFlow is already imported.
+variable is unset it turns oneDNN on only for some x86-64 CPUs; with it on, skrb's networks
+train and predict markedly faster (the measured figures are in the user guide's performance
+notes, docs/user_guide/performance.rst). ``import skrb`` therefore sets the variable to
+``"1"`` on x86-64 unless the user has set it (``TF_ENABLE_ONEDNN_OPTS=0`` opts out) or
+TensorFlow is already imported. The installation page documents it for users.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from skrb._dependencies import require
 from skrb.explain._gradients import _check_positive_int, _class_index, _predicted_index
 from skrb.explain._target import resolve_target
 
@@ -93,7 +94,7 @@ def shap_values(
     with warnings.catch_warnings():
         # shap's import touches matplotlib colour-map APIs that are being deprecated.
         warnings.simplefilter("ignore", PendingDeprecationWarning)
-        import shap
+        shap = require("shap")  # an extra: skrb[shap]
 
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")

@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from skrb._dependencies import missing_dependency
+
 _NAMES = {
     "ARCHITECTURES": "skrb.models._architectures",
     "build_stamp_cnn": "skrb.models._architectures",
@@ -47,7 +49,13 @@ _INTERNAL = {
 def __getattr__(name: str) -> Any:
     if name in _NAMES or name in _INTERNAL:
         module = _NAMES.get(name) or _INTERNAL[name]
-        return getattr(importlib.import_module(module), name)
+        try:
+            return getattr(importlib.import_module(module), name)
+        except ImportError as exc:  # TensorFlow is an extra: skrb[cpu] or skrb[gpu]
+            error = missing_dependency(exc)
+            if error is None:
+                raise
+            raise error from exc
     raise AttributeError(f"module 'skrb.models' has no attribute {name!r}")
 
 

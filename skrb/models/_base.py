@@ -9,8 +9,8 @@
   their shape in ``fit`` and rejects other shapes, NaN and infinity with clear errors;
 - builds its network from constructor parameters (architecture knobs, optimiser, learning
   rate, early stopping), all reachable by ``GridSearchCV``;
-- seeds Keras from ``random_state`` without forcing TensorFlow op determinism (which halves
-  training speed on CPU) unless ``deterministic=True``;
+- seeds Keras from ``random_state`` without forcing TensorFlow op determinism (which slows
+  training on CPU) unless ``deterministic=True``;
 - predicts through a compiled TensorFlow function in large batches.
 """
 

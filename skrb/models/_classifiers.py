@@ -55,15 +55,14 @@ _COMMON_PARAMS = """
         fit; None leaves them unseeded.
     deterministic : bool, default=False
         With ``random_state`` set, also enable TensorFlow op determinism for bit-identical
-        refits. It roughly halves training speed on CPU, so the default only seeds.
+        refits. It slows training on CPU (see :ref:`performance`), so the default only seeds.
     predict_batch_size : int, default=256
-        Images per compiled call in :meth:`predict_proba`. With TensorFlow's oneDNN kernels
-        on a 2-core CPU, 256 predicted the DIA model 4 % and the noDIA model 19 % faster than
-        64, within 2 % of 1024 at a quarter of the memory (``benchmarks/bench_models.py``
-        measures it on yours).
+        Images per compiled call in :meth:`predict_proba`; larger batches cost memory, smaller
+        ones per-call overhead (measured figures in :ref:`performance`;
+        ``benchmarks/bench_models.py`` measures them on yours).
     jit_compile : bool, default=False
-        Compile the prediction function with XLA (faster for the noDIA model at batch 128,
-        slower for the DIA model in skrb's CPU measurements).
+        Compile the prediction function with XLA (whether it helps depends on the model and
+        the CPU: see :ref:`performance`).
     dtype_policy : str or None, default=None
         Keras dtype policy of the network's layers, e.g. ``"mixed_bfloat16"`` (CPUs with
         native bfloat16, such as Intel AMX) or ``"mixed_float16"`` (GPUs); None uses Keras'

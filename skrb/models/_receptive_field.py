@@ -144,7 +144,7 @@ def attach_training_model(model: Any, *, loss: Any, metrics: Any) -> None:
     ``"unread_pixels"``) followed by ``model``'s own layers, so it holds the same variables and
     is compiled with the same optimizer object: training it trains ``model``. Its losses and
     gradients equal ``model``'s, without the arithmetic on positions no later layer reads
-    (training the paper's DIA network this way measured 1.2 times as fast). Dropout draws its
+    (faster training: see the performance notes of the user guide). Dropout draws its
     masks for the cropped tensors: as likely as the uncropped network's, but other draws, so
     a seeded fit is reproducible without repeating bare Keras's numbers. Nothing is attached
     when :func:`read_region` finds nothing to crop.
