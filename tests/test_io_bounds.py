@@ -14,7 +14,7 @@ import tracemalloc
 import fastavro
 import numpy as np
 import pytest
-from _alert_files import fits_bytes, gzip_bomb, set_cards
+from _alert_files import avro_bytes, fits_bytes, gzip_bomb, set_cards
 from astropy.io import fits
 
 from skrb.io import ReadWarning, read_alerts
@@ -138,3 +138,39 @@ def test_an_avro_deflate_bomb_is_refused(tmp_path, packets):
     with pytest.warns(ReadWarning, match=r"bomb\.avro \(record 2\): .*decompression bomb"):
         alerts = read_alerts(path)
     assert list(alerts.meta["candid"]) == [r["candid"] for r in records[:2]]
+
+
+@pytest.fixture(scope="module")
+def rubin_packet() -> tuple[dict, dict]:
+    """One real Rubin alert (Fink's container) and its writer schema."""
+    from conftest import shared_path
+
+    path = sorted(shared_path("rubin_alerts", "fink-broker-lsst7.4").glob("*.avro"))[0]
+    with open(path, "rb") as handle:
+        reader = fastavro.reader(handle)
+        return next(reader), reader.writer_schema
+
+
+def _rubin_status(rubin_packet, field: str, raw: bytes, **options) -> str:
+    record, schema = rubin_packet
+    alerts = read_alerts([avro_bytes(schema, [{**record, field: raw}])], on_error="skip", **options)
+    return alerts.meta["status"][0]
+
+
+@pytest.mark.parametrize("variance", [False, True])
+def test_rubin_gzip_bomb_is_refused_by_both_decoders(rubin_packet, variance):
+    status = _rubin_status(rubin_packet, "cutoutTemplate", gzip_bomb(64 * 2**20), variance=variance)
+    assert status.startswith("unreadable template cutout: the gzip stream inflates beyond")
+
+
+def test_a_damaged_primary_header_is_not_replaced_by_the_variance_plane(rubin_packet):
+    """Rubin cutouts hold the image in the PRIMARY HDU and its variance in UNCERT."""
+    raw = rubin_packet[0]["cutoutDifference"]
+    card = raw.find(b"NAXIS   =                    2")
+    no_axes = raw[: card + 29] + b"0" + raw[card + 30 :]  # the primary now claims no image
+    status = _rubin_status(rubin_packet, "cutoutDifference", no_axes)
+    assert status == "unreadable difference cutout: HDU 0 holds no 2-D image (data shape ())."
+    garbled = bytearray(raw)
+    garbled[card] ^= 0xFF  # astropy raised AttributeError here, which lost the whole file
+    status = _rubin_status(rubin_packet, "cutoutDifference", bytes(garbled))
+    assert status.startswith("unreadable difference cutout: ")

@@ -415,7 +415,8 @@ def test_rubin_odd_cutouts_give_a_status_and_lose_nothing(rubin, kinds, data):
             start = ""
         expected.append(start)
     damaged = avro_bytes(rubin["schema"], [record, rubin["record"]])  # a good alert after it
-    alerts = _read([damaged], survey="lsst", stamp_size=rubin["side"])
+    variance = data.draw(st.booleans(), label="variance (Rubin's multi-HDU decoder)")
+    alerts = _read([damaged], survey="lsst", stamp_size=rubin["side"], variance=variance)
     assert len(alerts.meta) == 2
     status = alerts.meta["status"][0]
     known = [part for part in expected if part]

@@ -171,7 +171,7 @@ def iter_alert_files(
                 shape = np.zeros((3, 2), dtype=np.int16)
                 try:
                     candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
-                except (ValueError, TypeError, KeyError) as exc:
+                except Exception as exc:  # noqa: BLE001 - a damaged alert loses only itself
                     fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
                     yield
                     continue

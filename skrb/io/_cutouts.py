@@ -113,9 +113,13 @@ def decode_cutouts(
                 if extensions:
                     image, planes = _decode_with_extensions(bytes(raw), extensions, max_side)
                 else:
-                    image = decode_fits_image(bytes(raw), max_side=max_side)
+                    # the primary HDU holds a survey's cutout: a damaged primary header must
+                    # not let a later HDU (Rubin's variance, say) be taken for the image
+                    image = decode_fits_image(bytes(raw), hdu=0, max_side=max_side)
             except ValueError as exc:
                 problems.append(f"unreadable {panel} cutout: {one_line(exc)}")
+            except Exception as exc:  # noqa: BLE001 - one damaged cutout loses only itself
+                problems.append(f"unreadable {panel} cutout: {type(exc).__name__}: {one_line(exc)}")
             else:
                 n_nonfinite += mask_nonfinite(image)
         images.append(image)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from skrb.io._fitsio import _BITPIX_DTYPES, _check_side
+from skrb.io._fitsio import _BITPIX_DTYPES, _GZIP_MAGIC, _check_side, _gunzip, _max_fits_bytes
 
 __all__ = ["decode_fits_hdus"]
 
@@ -144,11 +144,14 @@ def _walk(raw: bytes, wanted: Sequence[str], bound: int) -> dict[str, np.ndarray
 
 def _with_astropy(raw: bytes, wanted: Sequence[str], bound: int) -> dict[str, np.ndarray]:
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyUserWarning
 
     images: dict[str, np.ndarray] = {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            # astropy's doubts (a truncated file, say) make the cutout unreadable, not a warning
+            warnings.simplefilter("error", AstropyUserWarning)
             with fits.open(io.BytesIO(raw), memmap=False) as hdul:
                 for index, hdu in enumerate(hdul):
                     name = (hdu.name or ("PRIMARY" if index == 0 else "")).upper()
@@ -161,8 +164,10 @@ def _with_astropy(raw: bytes, wanted: Sequence[str], bound: int) -> dict[str, np
                         raise ValueError(f"HDU {name} holds no 2-D image (shape {shape}).")
                     _check_side(shape, bound)
                     images[name] = np.array(hdu.data, dtype=np.float32)
-    except (OSError, TypeError, IndexError, KeyError) as exc:
-        raise ValueError(f"not a readable FITS file ({exc})") from exc
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - astropy fails on damaged bytes in many ways
+        raise ValueError(f"not a readable FITS file ({type(exc).__name__}: {exc})") from exc
     return images
 
 
@@ -174,7 +179,8 @@ def decode_fits_hdus(
     Parameters
     ----------
     raw : bytes
-        The FITS file's bytes (not compressed).
+        The FITS file's bytes, plain or gzipped (inflated no further than a FITS file of
+        three ``bound``-sided float64 images needs: a decompression bomb is refused).
     wanted : sequence of str, default=("PRIMARY",)
         Upper-case HDU names: ``"PRIMARY"`` for the first HDU, ``EXTNAME`` for extensions.
     bound : int, default=102
@@ -193,6 +199,8 @@ def decode_fits_hdus(
         than ``bound`` or is truncated.
     """
     wanted = tuple(name.upper() for name in wanted)
+    if raw[:2] == _GZIP_MAGIC:  # inflated here, within what a cutout of ``bound`` needs
+        raw = _gunzip(raw, _max_fits_bytes(bound))
     try:
         return _walk(raw, wanted, bound)
     except _Unusual:

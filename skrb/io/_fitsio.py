@@ -143,9 +143,34 @@ def _decode_simple(raw: bytes, max_side: int | None = None) -> np.ndarray | None
         return image.astype(np.float32)
 
 
+def _is_compressed_image(hdul: fits.HDUList, primary: fits.PrimaryHDU) -> bool:
+    """Whether ``primary`` is empty and HDU 1 a tile-compressed image (a ``.fz`` file)."""
+    from astropy.io import fits
+
+    return (
+        getattr(primary, "header", {}).get("NAXIS", 0) == 0
+        and len(hdul) > 1
+        and isinstance(hdul[1], fits.CompImageHDU)
+    )
+
+
+def _known_hdus() -> tuple[type, ...]:
+    """Return the HDU types of a well-formed file (astropy gives others for damaged ones)."""
+    from astropy.io import fits
+
+    return (
+        fits.PrimaryHDU,
+        fits.ImageHDU,
+        fits.CompImageHDU,
+        fits.BinTableHDU,
+        fits.TableHDU,
+        fits.GroupsHDU,
+    )
+
+
 def _is_2d_image(candidate: fits.hdu.base.ExtensionHDU) -> bool:
     """Whether an HDU's header describes a 2-D image (its data are not read)."""
-    return bool(getattr(candidate, "is_image", False)) and len(candidate.shape) == 2
+    return bool(getattr(candidate, "is_image", False)) and len(getattr(candidate, "shape", ())) == 2
 
 
 def _select_hdu(
@@ -153,10 +178,22 @@ def _select_hdu(
 ) -> np.ndarray:
     if hdu is not None:
         chosen = hdul[hdu]
+        if hdu == 0 and _is_compressed_image(hdul, chosen):  # a tile-compressed primary image
+            chosen = hdul[1]
         if not _is_2d_image(chosen):
-            raise ValueError(f"HDU {hdu!r} holds no 2-D image (data shape {tuple(chosen.shape)}).")
+            shape = tuple(getattr(chosen, "shape", ()))
+            raise ValueError(f"HDU {hdu!r} holds no 2-D image (data shape {shape}).")
     else:
-        chosen = next((candidate for candidate in hdul if _is_2d_image(candidate)), None)
+        chosen = None
+        for index, candidate in enumerate(hdul):
+            if not isinstance(candidate, _known_hdus()):  # not an empty HDU: a damaged one
+                raise ValueError(
+                    f"HDU {index} has a header astropy cannot make sense of "
+                    f"({type(candidate).__name__}); a later HDU is not taken in its place."
+                )
+            if _is_2d_image(candidate):
+                chosen = candidate
+                break
         if chosen is None:
             raise ValueError("the file holds no HDU with a 2-D image.")
     if min(chosen.shape) < 1:
@@ -266,8 +303,10 @@ def _decode_with_astropy(raw: bytes, hdu: int | str | None, max_side: int | None
                 data = _select_hdu(hdul, hdu, len(raw), max_side)
                 with np.errstate(over="ignore", invalid="ignore"):
                     return np.asarray(data, dtype=np.float32).copy()
-    except (OSError, TypeError, IndexError, KeyError) as exc:
-        raise ValueError(f"not a readable FITS image ({exc})") from exc
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - astropy fails on damaged bytes in many ways
+        raise ValueError(f"not a readable FITS image ({type(exc).__name__}: {exc})") from exc
 
 
 def mask_nonfinite(image: np.ndarray) -> int:
