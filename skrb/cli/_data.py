@@ -1,4 +1,4 @@
-"""Data sources of the command line: simulated stamps, stamp files, DES autoScan, ZTF alerts."""
+"""Data sources of the command line: simulated stamps, stamp files, DES autoScan, alerts."""
 
 from __future__ import annotations
 
@@ -213,13 +213,17 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--autoscan", metavar="ROOT", help="the DES autoScan release as downloaded (FITS/GIF)"
     )
     source.add_argument(
-        "--alerts", nargs="+", metavar="PATH", help="ZTF alert Avro files or folders of them"
+        "--alerts",
+        nargs="+",
+        metavar="PATH",
+        help="ZTF or Rubin (LSST) alert files (Avro, wire packets, Fink Parquet) or folders",
     )
     group.add_argument(
         "--label",
         metavar="RULE",
-        help="labels for --alerts from a metadata column, e.g. 'drb>=0.5' (alerts carry no "
-        "human labels; rows where the rule holds are real)",
+        help="labels for --alerts from a metadata column, e.g. 'drb>=0.5' (ZTF) or "
+        "'reliability>=0.5' (Rubin); alerts carry no human labels: these are the survey's own "
+        "classifier scores; rows where the rule holds are real",
     )
     group.add_argument(
         "--n-samples",
@@ -229,7 +233,18 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "or a random stratified subset of N from --stamps/--alerts",
     )
     group.add_argument(
-        "--survey", choices=("des", "ztf"), default="des", help="simulator preset (default des)"
+        "--survey",
+        choices=("des", "ztf", "lsst"),
+        default="des",
+        help="simulator preset (default des)",
+    )
+    group.add_argument(
+        "--stamp-size",
+        type=int,
+        metavar="N",
+        help="side of the stamp sets: simulated ones (default the preset's), and --alerts "
+        "(Rubin cutouts centred, cropped or padded; default: a model's own side, else the "
+        "largest read)",
     )
     group.add_argument(
         "--real-fraction",
@@ -267,17 +282,21 @@ def check_paths(paths: list[str]) -> None:
             raise CLIError(f"no such file or directory: {p}")
 
 
-def _load_alerts(paths: list[str], rule: str | None, need_labels: bool) -> Dataset:
+def _load_alerts(
+    paths: list[str], rule: str | None, need_labels: bool, stamp_size: int | None
+) -> Dataset:
     from skrb.io import read_alerts
 
     check_paths(paths)
-    bunch = read_alerts(paths)
+    bunch = read_alerts(paths, stamp_size=stamp_size)
     X, meta = bunch.data, bunch.meta
-    description = f"{len(X)} ZTF alerts from {', '.join(paths)}"
+    survey = "Rubin (LSST)" if bunch.survey == "lsst" else "ZTF"
+    description = f"{len(X)} {survey} alerts from {', '.join(paths)}"
     if rule is None:
         if need_labels:
+            example = "reliability>=0.5" if bunch.survey == "lsst" else "drb>=0.5"
             raise CLIError(
-                "alerts carry no human labels: give a rule with --label, e.g. --label 'drb>=0.5'."
+                f"alerts carry no human labels: give a rule with --label, e.g. --label '{example}'."
             )
         return Dataset(X, None, meta, description)
     y, keep = parse_label_rule(rule, meta)
@@ -289,7 +308,11 @@ def _load_alerts(paths: list[str], rule: str | None, need_labels: bool) -> Datas
 
 
 def load_dataset(
-    args: argparse.Namespace, *, default_n_samples: int, need_labels: bool = True
+    args: argparse.Namespace,
+    *,
+    default_n_samples: int,
+    need_labels: bool = True,
+    stamp_size: int | None = None,
 ) -> Dataset:
     """Load the stamp sets chosen by the data options of a sub-command.
 
@@ -301,6 +324,8 @@ def load_dataset(
         Simulated stamp sets when ``--n-samples`` is not given.
     need_labels : bool, default=True
         Whether the command needs labels (``compare``, ``train``).
+    stamp_size : int, optional
+        Side to read ``--alerts`` into when ``--stamp-size`` is not given (e.g. a model's).
 
     Returns
     -------
@@ -325,8 +350,11 @@ def load_dataset(
         raise CLIError(f"--n-samples must be at least 2; got {args.n_samples}.")
     if args.label is not None and args.alerts is None:
         raise CLIError("--label only applies to --alerts.")
+    side = getattr(args, "stamp_size", None)
+    if side is not None and side < 8:
+        raise CLIError(f"--stamp-size must be at least 8; got {side}.")
     if args.alerts is not None:
-        data = _load_alerts(args.alerts, args.label, need_labels)
+        data = _load_alerts(args.alerts, args.label, need_labels, side or stamp_size)
         return _subsample(data, args.n_samples, seed)
     if args.stamps is not None:
         X, y = read_stamp_file(args.stamps)
@@ -353,7 +381,13 @@ def load_dataset(
 
     if not 0.0 < args.real_fraction < 1.0:
         raise CLIError(f"--real-fraction must be in (0, 1); got {args.real_fraction}.")
-    X, y = make_stamps(n, survey=args.survey, real_fraction=args.real_fraction, random_state=seed)
+    X, y = make_stamps(
+        n,
+        survey=args.survey,
+        real_fraction=args.real_fraction,
+        random_state=seed,
+        stamp_size=side,
+    )
     description = (
         f"{n} simulated {args.survey.upper()}-like stamp sets (skrb.datasets.make_stamps, "
         f"real fraction {args.real_fraction:g}, random_state {seed})"

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from skrb.cli._data import add_data_arguments, load_dataset
+from skrb.cli._errors import CLIError
 from skrb.cli._models import load_model
 from skrb.cli._options import add_command, positive_int, probability
+from skrb.cli._resize import add_resize_arguments, fit_model_to_alerts
 from skrb.cli._score import add_model_arguments
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_model_arguments(parser)
     add_data_arguments(parser)
+    add_resize_arguments(parser, data=True)
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--n-examples",
@@ -93,7 +96,15 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         allow_pickle=args.allow_pickle,
     )
-    data = load_dataset(args, default_n_samples=200, need_labels=False)
+    if args.alerts is not None:
+        estimator, options = fit_model_to_alerts(
+            estimator, args.alerts, stamp_size=args.stamp_size, resize=args.resize
+        )
+        data = load_dataset(args, default_n_samples=200, need_labels=False, **options)
+    else:
+        if args.resize is not None:
+            raise CLIError("--resize applies to --alerts.")
+        data = load_dataset(args, default_n_samples=200, need_labels=False)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     saliency, p_real = saliency_and_p_real(estimator, data.X)  # one pass for both
@@ -101,8 +112,12 @@ def run(args: argparse.Namespace) -> int:
     shares, panels = panel_shares(saliency, return_panels=True)
     winners = winning_panel(shares, panels)
     table = Table()
-    if data.meta is not None and "candid" in data.meta.colnames:
-        table["candid"] = data.meta["candid"]
+    id_column = next(
+        (c for c in ("candid", "diaSourceId") if data.meta is not None and c in data.meta.colnames),
+        None,
+    )
+    if id_column is not None:
+        table[id_column] = data.meta[id_column]
     else:
         table["index"] = np.arange(len(data.X))
     if data.y is not None:

@@ -17,6 +17,7 @@ from skrb.cli._models import (
     load_model,
 )
 from skrb.cli._options import add_command, positive_int, probability
+from skrb.cli._resize import add_resize_arguments, fit_model_to_alerts
 
 if TYPE_CHECKING:
     from astropy.table import Table
@@ -25,9 +26,12 @@ __all__ = ["add_model_arguments", "add_parser", "predict_p_real", "run"]
 
 DESCRIPTION = """\
 Score candidates with a saved model (skrb train) or a published checkpoint and write one row per
-alert (candid, objectId, P(real), status, and the alert's own rb/drb for comparison) or per stamp
-set (index, P(real), and the label when the file has one). Inputs are ZTF alert Avro files or
-folders of them, or stamp sets in .npz/.npy.
+alert (ZTF: candid, objectId, ..., rb/drb; Rubin: diaSourceId, diaObjectId, band, ...,
+reliability; then P(real) and status) or per stamp set (index, P(real), and the label when the
+file has one). Inputs are ZTF or Rubin (LSST) alert files (Avro containers, Confluent wire
+packets, Fink Parquet) or folders of them, or stamp sets in .npz/.npy. Rubin alerts are read
+centred in the model's side (--stamp-size to choose another); --resize lsst:des resamples them
+for a model trained on another survey's pixels.
 
 Alerts are read, scored and written in batches (--batch-size), so memory does not grow with their
 number; the output appears under its name only once complete. An alert that cannot be scored (a
@@ -39,6 +43,7 @@ EPILOG = """\
 examples:
   skrb score data/ztf_alerts --checkpoint data/checkpoints/braai_d6_m7 --model braai -o drb.csv
   skrb score stamps.npz --model-file dia.skrb -o scores.ecsv
+  skrb score rubin_alerts/ --checkpoint dia_model.h5 --model dia --resize lsst:des -o p.csv
   skrb score night/ --checkpoint braai_d6_m7 --model braai --engine dask -o scores.parquet
 """
 
@@ -151,6 +156,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="alerts read, scored and written at a time (default 1024)",
     )
+    add_resize_arguments(parser.add_argument_group("stamps", "Stamp side and pixel scale."))
     scale = parser.add_argument_group("scale", "Where the scoring runs (alert inputs only).")
     scale.add_argument(
         "--engine",
@@ -229,12 +235,16 @@ def _score_alert_files(args: argparse.Namespace, estimator: Any) -> tuple[int, i
     if args.engine != "local":
         raise CLIError(f"--engine {args.engine} is not available in this version of skrb yet.")
 
+    estimator, read_options = fit_model_to_alerts(
+        estimator, args.inputs, stamp_size=args.stamp_size, resize=args.resize
+    )
     summary = score_files(
         args.inputs,
         estimator,
         args.output,
         batch_size=args.batch_size,
         threshold=args.threshold,
+        **read_options,
     )
     return summary.n_alerts, summary.n_scored, summary.n_real
 
@@ -258,6 +268,8 @@ def run(args: argparse.Namespace) -> int:
     )
     check_paths(args.inputs)
     if stamp_files:
+        if args.stamp_size is not None or args.resize is not None:
+            raise CLIError("--stamp-size and --resize apply to alert inputs, not stamp files.")
         n, n_scored, n_real = _score_stamp_files(args, estimator)
     else:
         n, n_scored, n_real = _score_alert_files(args, estimator)

@@ -142,9 +142,9 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
         out = stacker.inverse_transform(A, fill_value=np.nan)
         for i, resizer in reversed(list(enumerate(resizers))):  # back to X's own pixels
             fitted = getattr(resizer, "stamp_shape_", None)
-            out = resizer.inverse_transform(
-                out, stamp_shape=fitted or (stamp_shape if i == 0 else None)
-            )
+            shape = fitted or (stamp_shape if i == 0 else None)
+            # pixels the model never saw (cropped away) get no attribution: 0, not NaN
+            out = resizer.inverse_transform(out, stamp_shape=shape, fill_value=0.0)
         return out.reshape(out.shape[0], -1) if flat else out
 
     return ExplainTarget(

@@ -32,6 +32,7 @@ __all__ = sorted(_NAMES)
 # packages import these from ``skrb.io``, never from its private modules. Name -> (module,
 # attribute).
 _INTERNAL = {
+    "alert_survey": ("skrb.io._formats", "alert_survey"),  # the survey of some alert files
     "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
     "check_on_error": ("skrb.io._errors", "check_on_error"),

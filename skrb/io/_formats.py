@@ -14,7 +14,7 @@ from skrb.io._avro import parse_record_schema, read_header
 from skrb.io._parquet import PARQUET_MAGIC, parquet_fields
 from skrb.io._wire import is_wire_packet
 
-__all__ = ["SURVEY_NAMES", "sniff"]
+__all__ = ["SURVEY_NAMES", "alert_survey", "sniff"]
 
 SURVEY_NAMES = {"ztf": "ZTF", "lsst": "Rubin (LSST)"}
 _AVRO_MAGIC = b"Obj\x01"
@@ -62,3 +62,19 @@ def sniff(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
         "not an alert packet: neither an Avro container file (magic 'Obj\\x01'), a Confluent "
         "wire-format packet (byte 0 = 0) nor a Parquet file (magic 'PAR1')."
     )
+
+
+def alert_survey(paths: object) -> str | None:
+    """Return the survey (``"ztf"`` or ``"lsst"``) of the first recognisable file in ``paths``.
+
+    ``paths`` as :func:`skrb.io.read_alerts` takes them (files, folders, patterns, bytes); files
+    that cannot be recognised are passed over. ``None`` when none is recognised.
+    """
+    from skrb.io._alerts import _sources
+
+    for _, source in _sources(paths):  # type: ignore[arg-type]
+        try:
+            return sniff(source)[1]
+        except (OSError, ValueError, EOFError):
+            continue
+    return None

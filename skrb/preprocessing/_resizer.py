@@ -61,17 +61,28 @@ def resample_matrix(n_in: int, n_out: int, zoom: float) -> np.ndarray:
 
 
 def _resample(
-    X: np.ndarray, rows: np.ndarray, cols: np.ndarray, zoom: float, norm: float
+    X: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    zoom: float,
+    norm: float,
+    fill_value: float = np.nan,
 ) -> np.ndarray:
     """Resample stamps ``(n, p, H, W)`` with ``rows`` (S, H) and ``cols`` (S', W); NaN-aware.
 
-    A pixel is NaN unless its whole footprint (``1 / zoom**2`` input pixels) is finite input.
+    With ``fill_value`` NaN, a pixel is NaN unless its whole footprint (``1 / zoom**2`` input
+    pixels) is finite input. Otherwise NaN input counts as 0, a pixel with no finite input in
+    its footprint is ``fill_value``, and panels that are wholly NaN stay NaN.
     """
     finite = np.isfinite(X)
     values = np.where(finite, X, 0.0).astype(np.float64)
     out = rows @ values @ cols.T
     coverage = rows @ finite.astype(np.float64) @ cols.T
-    out[coverage < _COVERED / (zoom * zoom)] = np.nan
+    if np.isnan(fill_value):
+        out[coverage < _COVERED / (zoom * zoom)] = np.nan
+    else:
+        out[coverage <= 0.0] = fill_value / norm
+        out[~finite.any(axis=(-2, -1))] = np.nan
     return (out * norm).astype(np.float32)
 
 
@@ -191,11 +202,13 @@ class StampResizer(StatelessStampTransformer):
     def _set_fitted_attributes(self) -> None:
         self.zoom_ = self._zoom()
 
-    def _apply(self, X: np.ndarray, shape_out: tuple[int, int], zoom: float) -> np.ndarray:
+    def _apply(
+        self, X: np.ndarray, shape_out: tuple[int, int], zoom: float, fill_value: float = np.nan
+    ) -> np.ndarray:
         rows = resample_matrix(X.shape[2], shape_out[0], zoom)
         cols = resample_matrix(X.shape[3], shape_out[1], zoom)
         norm = zoom * zoom if self.conserve == "surface_brightness" else 1.0
-        return _resample(X, rows, cols, zoom, norm)
+        return _resample(X, rows, cols, zoom, norm, fill_value)
 
     def transform(self, X: Any) -> np.ndarray:
         """Crop, pad and resample stamp sets to side ``size``.
@@ -214,7 +227,9 @@ class StampResizer(StatelessStampTransformer):
         X = validate_stamp_sets(self, X, reset=False, allow_nan=True)
         return self._apply(X, (self.size, self.size), self._zoom())
 
-    def inverse_transform(self, X: Any, stamp_shape: tuple[int, int] | None = None) -> np.ndarray:
+    def inverse_transform(
+        self, X: Any, stamp_shape: tuple[int, int] | None = None, fill_value: float = np.nan
+    ) -> np.ndarray:
         """Map resized stamp sets (or attributions on them) back to the input's pixels.
 
         The inverse geometry: the ``size``-pixel stamps are resampled back to the input's
@@ -230,6 +245,11 @@ class StampResizer(StatelessStampTransformer):
         stamp_shape : tuple of int, optional
             ``(H, W)`` of the input stamps; defaults to the fitted ``stamp_shape_`` (an
             unfitted resizer needs it).
+        fill_value : float, default=np.nan
+            Value of input pixels the resized stamps do not cover. NaN (the default) also marks
+            pixels only partly covered, or covered by NaN. Any other value (e.g. 0 for
+            attributions: the model never saw those pixels) sums what is covered, treating NaN
+            as 0, and keeps wholly NaN panels NaN (a panel the model does not use).
 
         Returns
         -------
@@ -248,4 +268,5 @@ class StampResizer(StatelessStampTransformer):
                 f"inverse_transform takes stamp sets of shape (n_samples, 3, {self.size}, "
                 f"{self.size}) (this resizer's output); got shape {X.shape}."
             )
-        return self._apply(X, (int(stamp_shape[0]), int(stamp_shape[1])), 1.0 / self._zoom())
+        shape = (int(stamp_shape[0]), int(stamp_shape[1]))
+        return self._apply(X, shape, 1.0 / self._zoom(), fill_value)
