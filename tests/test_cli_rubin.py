@@ -11,6 +11,7 @@ from conftest import shared_path
 
 from skrb.cli import main
 from skrb.cli._resize import fit_model_to_alerts, model_side, parse_resize
+from skrb.io import SCORE_COLUMNS
 
 pytestmark = pytest.mark.shared_data
 
@@ -33,15 +34,7 @@ def test_score_rubin_alerts_with_a_des_model_resized(rubin_files, dia_checkpoint
     assert main([*argv, "--resize", "lsst:des", "-o", str(out)]) == 0
     assert "scored 9 candidates" in capsys.readouterr().out
     table = Table.read(out, format="ascii.csv")
-    assert table.colnames[:7] == [
-        "diaSourceId",
-        "diaObjectId",
-        "band",
-        "midpointMjdTai",
-        "ra",
-        "dec",
-        "reliability",
-    ]
+    assert table.colnames[:7] == list(SCORE_COLUMNS["lsst"])  # diaSourceId, ..., reliability
     assert "p_real" in table.colnames and set(table["status"]) == {"ok"}
     assert np.all((table["p_real"] >= 0) & (table["p_real"] <= 1))
     # without --resize the cutouts are centred in the model's 51 pixels: other scores
