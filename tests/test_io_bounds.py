@@ -10,6 +10,7 @@ import copy
 import gzip
 import io
 import tracemalloc
+import warnings
 
 import fastavro
 import numpy as np
@@ -124,20 +125,51 @@ def test_rubin_bound_in_the_shared_decoder():
         decode_fits_image(truncated)
 
 
-def test_an_avro_deflate_bomb_is_refused(tmp_path, packets):
+def _bundle(schema: dict, records: list[dict], codec: str = "deflate") -> tuple[bytes, list[int]]:
+    """An Avro file with one block per record, and where each block ends."""
+    buffer = io.BytesIO()
+    writer = fastavro.write.Writer(buffer, schema, codec=codec)
+    ends = []
+    for record in records:
+        writer.write(record)
+        writer.flush()
+        ends.append(buffer.tell())
+    return buffer.getvalue(), ends
+
+
+def test_an_avro_deflate_bomb_loses_only_its_block(tmp_path, packets):
     records, schema = packets
     records = copy.deepcopy(records)
-    records[2]["cutoutScience"]["stampData"] = bytes(20 * 2**20)  # 20 MiB of zeros
+    records[1]["cutoutScience"]["stampData"] = bytes(20 * 2**20)  # 20 MiB of zeros
+    raw, _ = _bundle(schema, records)
+    assert len(raw) < 2**20
     path = tmp_path / "bomb.avro"
-    with open(path, "wb") as handle:  # one block per record
-        writer = fastavro.write.Writer(handle, schema, codec="deflate")
-        for record in records:
-            writer.write(record)
-            writer.flush()
-    assert path.stat().st_size < 2**20
-    with pytest.warns(ReadWarning, match=r"bomb\.avro \(record 2\): .*decompression bomb"):
+    path.write_bytes(raw)
+    with pytest.warns(ReadWarning, match=r"bomb\.avro \(record 1\): 1 record\(s\) skipped: .*bomb"):
         alerts = read_alerts(path)
-    assert list(alerts.meta["candid"]) == [r["candid"] for r in records[:2]]
+    assert list(alerts.meta["candid"]) == [records[0]["candid"], records[2]["candid"]]
+    assert list(alerts.meta["record"]) == [0, 2]
+
+
+@pytest.mark.parametrize("codec", ["deflate", "null"])
+def test_a_damaged_block_loses_only_its_records(tmp_path, packets, codec):
+    """A broker's bundle with one garbled block: the alerts of the other blocks are all kept."""
+    records, schema = packets
+    raw, ends = _bundle(schema, records, codec)
+    damaged = bytearray(raw)
+    middle = (ends[0] + ends[1]) // 2  # inside block 1's data, away from its framing
+    damaged[middle - 200 : middle + 200] = bytes(400)
+    path = tmp_path / "bundle.avro"
+    path.write_bytes(bytes(damaged))
+    clean = read_alerts([raw])
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        alerts = read_alerts(path)
+    kept = [row for row, record in enumerate(alerts.meta["record"]) if record != 1]
+    assert [alerts.meta["record"][row] for row in kept] == [0, 2]
+    np.testing.assert_array_equal(alerts.data[kept], clean.data[[0, 2]])
+    accounted = 1 in list(alerts.meta["record"]) or 1 in list(alerts.errors["record"])
+    assert accounted
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +206,18 @@ def test_a_damaged_primary_header_is_not_replaced_by_the_variance_plane(rubin_pa
     garbled[card] ^= 0xFF  # astropy raised AttributeError here, which lost the whole file
     status = _rubin_status(rubin_packet, "cutoutDifference", bytes(garbled))
     assert status.startswith("unreadable difference cutout: ")
+
+
+def test_a_damaged_rubin_block_loses_only_its_records(rubin_packet):
+    record, schema = rubin_packet
+    raw, ends = _bundle(schema, [record, record, record])
+    damaged = bytearray(raw)
+    start = ends[0] + 8  # past block 1's record count and size: its deflate header
+    damaged[start : start + 32] = b"\xff" * 32
+    with pytest.warns(ReadWarning, match=r"<bytes 0> \(record 1\): 1 record\(s\) skipped"):
+        alerts = read_alerts([bytes(damaged)])
+    kept = [row for row, index in enumerate(alerts.meta["record"]) if index != 1]
+    assert [alerts.meta["record"][row] for row in kept] == [0, 2]
+    assert (alerts.meta["status"][kept] == "ok").all()
+    np.testing.assert_array_equal(alerts.data[kept[0]], alerts.data[kept[1]])
+    assert list(alerts.errors["record"]) == [1]  # the damaged alert: skipped, or kept unscored

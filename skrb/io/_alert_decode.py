@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from skrb._panels import PANELS
-from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records
+from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_alert_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
 from skrb.io._errors import ReadError, error_message, one_line
 from skrb.io._fitsio import SURVEY_MAX_SIDE
@@ -164,9 +164,15 @@ def iter_alert_files(
         rows.errors.append((name, index, reason))
 
     for name, source in sources:
-        index = -1
+        index = -1  # the last record read (or skipped) of this source
         try:
-            for index, record in enumerate(records(source)):
+            for record in records(source):
+                if isinstance(record, RecordGap):  # a damaged block: its records only
+                    fail(name, index + 1, f"{record.count} record(s) skipped: {record.reason}")
+                    index += record.count
+                    yield
+                    continue
+                index += 1
                 stamp = np.full((3, side, side), np.nan, dtype=np.float32)
                 shape = np.zeros((3, 2), dtype=np.int16)
                 try:

@@ -22,13 +22,14 @@ import os
 import zlib
 from collections.abc import Callable, Collection, Iterator
 from functools import lru_cache
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import fastavro
 
 __all__ = [
     "ALERT_FIELDS",
     "CUTOUT_FIELDS",
+    "RecordGap",
     "iter_alert_records",
     "iter_container_records",
     "parse_record_schema",
@@ -249,19 +250,35 @@ _CODECS: dict[str, Callable[[bytes, int], bytes]] = {
 }
 
 
-def iter_alert_records(source: str | os.PathLike[str] | bytes) -> Iterator[dict[str, Any]]:
+class RecordGap(NamedTuple):
+    """Records of an Avro block that could not be decoded, yielded in their place.
+
+    The block's framing (its length and sync marker) was intact, so reading goes on with the
+    next block: a damaged block of a broker's bundle loses only its own alerts. ``count``
+    records are skipped (those of the block from the first that failed); ``reason`` says why.
+    """
+
+    count: int
+    reason: str
+
+
+def iter_alert_records(
+    source: str | os.PathLike[str] | bytes,
+) -> Iterator[dict[str, Any] | RecordGap]:
     """Yield the ZTF alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
 
     ``source`` is the file's path or its bytes (e.g. a Kafka message's value). The file is read
-    one Avro block at a time, so memory holds one block, not the file. Records before a corrupt
-    or truncated block are yielded before the error is raised.
+    one Avro block at a time, so memory holds one block, not the file. A block that cannot be
+    decompressed or decoded gives a :class:`RecordGap` for its records and reading goes on;
+    a file whose framing is damaged (truncated, a wrong sync marker) raises after the records
+    before the damage.
     """
     yield from iter_container_records(source, _schemas)
 
 
 def iter_container_records(
     source: str | os.PathLike[str] | bytes, schemas: Callable[[bytes], tuple[Any, Any]]
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[dict[str, Any] | RecordGap]:
     """Yield the records of one Avro container file, decoded with ``schemas(schema_text)``.
 
     ``schemas`` returns the parsed writer schema and the reader schema (e.g. a projection made
@@ -277,7 +294,7 @@ def iter_container_records(
 
 def _iter_stream(
     stream: BinaryIO, schemas: Callable[[bytes], tuple[Any, Any]]
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[dict[str, Any] | RecordGap]:
     meta, sync = read_header(stream)
     writer, reader = schemas(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"
@@ -287,6 +304,25 @@ def _iter_stream(
         yield from fastavro.reader(stream, reader_schema=reader)
         return
     for count, block in _iter_blocks(stream, sync):
-        data = io.BytesIO(decompress(block, max(count, 1) * _MAX_RECORD_BYTES))
-        for _ in range(count):
-            yield fastavro.schemaless_reader(data, writer, reader)
+        try:
+            raw = decompress(block, max(count, 1) * _MAX_RECORD_BYTES)
+        except Exception as exc:  # noqa: BLE001 - a damaged block loses only its records
+            yield RecordGap(count, f"its Avro block could not be decompressed ({_reason(exc)})")
+            continue
+        if count > len(raw):  # every record takes a byte at least: the count itself is damaged
+            raise ValueError(f"corrupt Avro block: {count} records announced in {len(raw)} bytes.")
+        data = io.BytesIO(raw)
+        for done in range(count):
+            try:
+                record = fastavro.schemaless_reader(data, writer, reader)
+            except Exception as exc:  # noqa: BLE001 - the rest of this block is lost, not more
+                yield RecordGap(
+                    count - done,
+                    f"undecodable record ({_reason(exc)}); the rest of its Avro block skipped",
+                )
+                break
+            yield record
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from skrb.io._avro import CUTOUT_FIELDS, iter_container_records
+from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
 from skrb.io._errors import ReadError, error_message, one_line
 from skrb.io._fitsio import SURVEY_MAX_SIDE
@@ -46,8 +46,11 @@ RUBIN_MAX_SIDE = SURVEY_MAX_SIDE["rubin"]
 
 def _iter_source(
     source: str | os.PathLike[str] | bytes, kind: str
-) -> Iterator[tuple[dict[str, Any], str]]:
-    """Yield ``(record, schema version)`` for each alert of one source."""
+) -> Iterator[tuple[dict[str, Any] | RecordGap, str]]:
+    """Yield ``(record, schema version)`` for each alert of one source.
+
+    A damaged block of an Avro container gives ``(RecordGap, "")`` in place of its records.
+    """
     if kind == "wire":
         if not isinstance(source, bytes):
             with open(source, "rb") as handle:
@@ -73,6 +76,9 @@ def _iter_source(
         return writer, reader
 
     for record in iter_container_records(source, schemas):
+        if isinstance(record, RecordGap):  # a damaged block, skipped by the caller
+            yield record, ""
+            continue
         version = record.get("lsst_schema_version") or container_schemas(header["schema"])[2]
         yield record, version or container_version(header["schema"])
 
@@ -123,9 +129,14 @@ def read_rubin_files(
         errors.append((name, index, reason))
 
     for name, source, kind in sources:
-        index = -1
+        index = -1  # the last record read (or skipped) of this source
         try:
-            for index, (record, version) in enumerate(_iter_source(source, kind)):
+            for record, version in _iter_source(source, kind):
+                if isinstance(record, RecordGap):  # a damaged block: its records only
+                    fail(name, index + 1, f"{record.count} record(s) skipped: {record.reason}")
+                    index += record.count
+                    continue
+                index += 1
                 dia_source = record.get("diaSource")
                 label = _alert_name(record, dia_source)
                 if not isinstance(dia_source, dict):
