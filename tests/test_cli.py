@@ -225,3 +225,23 @@ def test_cli_errors_are_one_line_with_status_2_or_a_traceback_on_request(capsys,
     assert capsys.readouterr().err == "skrb simulate: error: no such file: x.npz\n"
     with pytest.raises(CLIError, match="no such"):
         main(["--traceback", "simulate", "-o", "x.npz"])
+
+
+def test_read_warnings_are_one_skrb_line(capsys):
+    import warnings
+
+    from skrb.cli import _one_line_read_warnings
+    from skrb.io import ReadWarning
+
+    shown = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _one_line_read_warnings(
+            "score", lambda message, *args: shown.append(str(message))
+        )
+        warnings.warn("Skipped 1 unreadable file:\n bad.avro: truncated", ReadWarning, stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err.splitlines() == [
+        "skrb score: warning: Skipped 1 unreadable file: bad.avro: truncated"
+    ]
+    assert shown == ["something else"]  # other warnings keep their usual display

@@ -13,7 +13,8 @@ import logging
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from skrb.cli import _compare, _explain, _score, _simulate, _train
 from skrb.cli._errors import CLIError
@@ -58,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_read_warnings(command: str, default: Callable[..., None]) -> Callable[..., None]:
+    """Return a ``warnings.showwarning`` printing the readers' warnings as one ``skrb`` line.
+
+    A :class:`~skrb.io.ReadWarning` (files or alerts skipped or kept without a score) reads
+    ``skrb score: warning: <message>`` on stderr, not Python's two-line ``path:line:`` form
+    pointing into skrb's code; other warnings are shown as usual.
+    """
+    from skrb.io import ReadWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ReadWarning):
+            text = " ".join(str(message).split())
+            print(f"skrb {command}: warning: {text}", file=sys.stderr if file is None else file)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``skrb`` command line.
 
@@ -85,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["skrb", *argv])
     try:
-        return int(args.run(args))
+        with warnings.catch_warnings():  # restores the default display afterwards
+            warnings.showwarning = _one_line_read_warnings(args.command, warnings.showwarning)
+            return int(args.run(args))
     except KeyboardInterrupt:
         print(f"skrb {args.command}: interrupted", file=sys.stderr)
         return 130
