@@ -18,6 +18,7 @@ from skrb.cli._models import (
 )
 from skrb.cli._options import add_command, positive_int, probability
 from skrb.cli._resize import add_resize_arguments, fit_model_to_alerts
+from skrb.utils import check_output_path
 
 if TYPE_CHECKING:
     from astropy.table import Table
@@ -103,6 +104,13 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     Returns
     -------
     p_real : ndarray of shape (n_samples,)
+        Finite probabilities.
+
+    Raises
+    ------
+    skrb.models.NonFiniteError
+        If the model returns NaN or infinity for any stamp set (its ``indices`` say which):
+        ``skrb score`` then exits with status 2 and writes nothing.
 
     Examples
     --------
@@ -116,11 +124,20 @@ def predict_p_real(estimator: Any, X: np.ndarray, *, batch_size: int = 1024) -> 
     """
     from tqdm.auto import tqdm
 
+    from skrb.models import NonFiniteError
     from skrb.utils import p_real
 
     starts = range(0, len(X), batch_size)
     bar = tqdm(starts, desc="score", unit="batch", disable=len(starts) < 4)
-    return np.concatenate([p_real(estimator, X[s : s + batch_size]) for s in bar])
+    scores = np.concatenate([p_real(estimator, X[s : s + batch_size]) for s in bar])
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:  # skrb's classifiers raise NonFiniteError themselves; other models land here
+        raise NonFiniteError(
+            f"the model returned NaN or infinite P(real) for {bad.size} of {len(scores)} stamp "
+            f"set(s) (first at row {bad[0]}); no scores are written rather than wrong ones.",
+            bad,
+        )
+    return scores
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -260,6 +277,8 @@ def run(args: argparse.Namespace) -> int:
     if stamp_files and len(stamp_files) != len(args.inputs):
         raise CLIError("give either alert files/folders or .npz/.npy stamp sets, not both.")
     _check_engine_options(args, bool(stamp_files))
+    if out != "-":
+        check_output_path(out, what="--output")
     estimator = load_model(
         model_file=args.model_file,
         checkpoint=args.checkpoint,

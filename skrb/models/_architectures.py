@@ -15,7 +15,7 @@ import keras
 
 from skrb.models._layers import SigmoidToTwoClass
 
-__all__ = ["ARCHITECTURES", "build_stamp_cnn"]
+__all__ = ["ARCHITECTURES", "build_stamp_cnn", "flatten_size"]
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     # Acero-Cuellar et al. 2023, DIA-based CNN: 126,050 parameters on (51, 153, 1).
@@ -65,6 +65,34 @@ def _per_block(value: Any, n_blocks: int, name: str) -> list[Any]:
             )
         return list(value)
     return [value] * n_blocks
+
+
+def flatten_size(
+    input_shape: tuple[int, int, int],
+    *,
+    filters: Sequence[int],
+    kernel_size: int | Sequence[int],
+    pool_size: int | Sequence[int],
+    convs_per_block: int,
+    **_: Any,
+) -> int:
+    """Return the features :func:`build_stamp_cnn` flattens for ``input_shape`` (0: none).
+
+    Computed from the shapes alone, without building the network: so a claimed input shape
+    can be checked against stored weights before anything is allocated.
+    """
+    filters = list(filters) if isinstance(filters, Sequence) else [filters]
+    kernels = _per_block(kernel_size, len(filters), "kernel_size")
+    pools = _per_block(pool_size, len(filters), "pool_size")
+    h, w = (int(s) for s in input_shape[:2])
+    for k, p in zip(kernels, pools, strict=True):
+        h, w = (
+            (h - convs_per_block * (int(k) - 1)) // int(p),
+            (w - convs_per_block * (int(k) - 1)) // int(p),
+        )
+        if h < 1 or w < 1:
+            return 0
+    return h * w * int(filters[-1])
 
 
 def build_stamp_cnn(

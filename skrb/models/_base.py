@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
+from skrb.models._finite import NonFiniteError, check_finite_proba
 from skrb.models._inference import predict_batches
 from skrb.models._params import CNN_PARAMETER_CONSTRAINTS, check_per_block_params
 from skrb.models._receptive_field import attach_training_model, training_model
@@ -362,6 +363,9 @@ class StampCNNClassifier(SciKerasClassifier):
             If a parameter is invalid (checked before anything else).
         ValueError
             If ``X`` or ``y`` is not valid input.
+        NonFiniteError
+            If a training or validation loss becomes NaN or infinite (the classifier is then
+            left unfitted, nothing restored).
         """
         self._check_params()
         if y is None:
@@ -371,7 +375,18 @@ class StampCNNClassifier(SciKerasClassifier):
         with warnings.catch_warnings():  # a column-vector y is reported once, in validation
             warnings.simplefilter("ignore", DataConversionWarning)
             check_binary_target(y)  # label errors before image errors
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        with self._unfitted_on_non_finite_loss():
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    @contextlib.contextmanager
+    def _unfitted_on_non_finite_loss(self) -> Iterator[None]:
+        """Leave the classifier unfitted when training raises :class:`NonFiniteError`."""
+        try:
+            yield
+        except NonFiniteError:
+            for attr in ("model_", "history_"):
+                self.__dict__.pop(attr, None)
+            raise
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None, **kwargs: Any
@@ -397,7 +412,8 @@ class StampCNNClassifier(SciKerasClassifier):
             The classifier, trained one more epoch.
         """
         self._check_params()
-        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+        with self._unfitted_on_non_finite_loss():
+            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
     def initialize(self, X: Any, y: Any) -> StampCNNClassifier:
         """Build the network for the images' shape without training it.
@@ -434,6 +450,13 @@ class StampCNNClassifier(SciKerasClassifier):
         proba : ndarray of shape (n_samples, 2)
             float32 probabilities, computed by a compiled call of ``model_`` on batches of
             ``predict_batch_size`` images.
+
+        Raises
+        ------
+        NonFiniteError
+            If the network outputs NaN or infinity for any image (NaN weights, or inputs that
+            overflow it): the message says for how many, the error's ``indices`` which. A
+            probability is never NaN.
         """
         if not hasattr(self, "model_"):
             raise NotFittedError(
@@ -447,9 +470,10 @@ class StampCNNClassifier(SciKerasClassifier):
             caller_name=type(self).__name__,
         )
         X = self._validate_images(X, reset=False)
-        return predict_batches(
+        proba = predict_batches(
             self.model_, X, self.predict_batch_size, jit_compile=bool(self.jit_compile)
         )
+        return check_finite_proba(proba, type(self).__name__)
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Predicted class of each sample: ``classes_[argmax(predict_proba(X))]``.

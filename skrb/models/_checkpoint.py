@@ -14,7 +14,9 @@ from typing import Any
 import h5py
 import numpy as np
 
+from skrb.models._architectures import flatten_size
 from skrb.models._base import StampCNNClassifier
+from skrb.models._finite import check_finite_weights
 from skrb.models._registry import get_model_spec, model_names
 
 __all__ = ["load_checkpoint"]
@@ -63,21 +65,70 @@ def _read_layers(
     return layers, _input_shape(config, path)
 
 
+_MAX_IMAGE_SIDE = 1024
+"""Largest image side a checkpoint may claim (the published ones read 51 x 153 and 63 x 63)."""
+_MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def _input_shape(config: Any, path: Path) -> tuple[int, int, int] | None:
-    """Input shape from a Keras 2 model config (in the file, or the braai architecture JSON)."""
+    """Input shape from a Keras 2 model config (in the file, or the braai architecture JSON).
+
+    The shape is only a claim: it is bounded here and checked against the weights before a
+    network is built for it.
+    """
+    source = path.name
     if config is None:
         arch = path.with_name(path.name.replace(".weights.h5", ".architecture.json"))
         if arch == path or not arch.exists():
             return None
-        config = arch.read_text()
+        if arch.stat().st_size > _MAX_CONFIG_BYTES:
+            raise ValueError(f"{arch.name} is too large for a model architecture file.")
+        config, source = arch.read_text(errors="replace"), arch.name
     if isinstance(config, bytes):
-        config = config.decode()
+        config = config.decode(errors="replace")
     try:
         layers = json.loads(config)["config"]["layers"]
         shape = layers[0]["config"]["batch_input_shape"][1:]
     except (KeyError, IndexError, TypeError, json.JSONDecodeError):
         return None
-    return tuple(int(s) for s in shape)
+    if not (
+        isinstance(shape, list)
+        and len(shape) == 3
+        and all(isinstance(s, int) and not isinstance(s, bool) for s in shape)
+        and all(1 <= s <= _MAX_IMAGE_SIDE for s in shape)
+    ):
+        raise ValueError(
+            f"{source} claims an input shape of {str(shape):.60}, which is not three sides of "
+            f"1 to {_MAX_IMAGE_SIDE} pixels; refusing to build a network for it."
+        )
+    return tuple(shape)
+
+
+def _check_claimed_shape(
+    path: Path,
+    model: str,
+    image_shape: tuple[int, int, int],
+    clf: StampCNNClassifier,
+    layers: list[tuple[str, list[np.ndarray]]],
+) -> None:
+    """Check the claimed input shape against the stored weights, before building anything.
+
+    The first convolution's input channels and the first dense layer's inputs follow from the
+    image shape and the architecture alone, so a file claiming a shape its weights do not fit
+    (e.g. 600 x 600 images for 63 x 63 weights) is refused before a network is allocated.
+    """
+    expected = flatten_size(image_shape, **clf._architecture())
+    dense = next((arrays[0] for _, arrays in layers if arrays[0].ndim == 2), None)
+    conv = next((arrays[0] for _, arrays in layers if arrays[0].ndim == 4), None)
+    channels = None if conv is None else conv.shape[2]
+    if dense is None or dense.shape[0] != expected or channels != image_shape[2]:
+        inputs = "no dense layer" if dense is None else f"a first dense layer of {dense.shape[0]}"
+        raise ValueError(
+            f"{path.name} does not hold the {model!r} network for images of shape "
+            f"{image_shape} (the shape the file claims, or the default): it has {inputs} "
+            f"inputs and {channels} input channel(s), where that shape needs {expected} and "
+            f"{image_shape[2]}. Check the `model` argument and the architecture parameters."
+        )
 
 
 def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> StampCNNClassifier:
@@ -108,8 +159,9 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
     ------
     ValueError
         On an unknown ``model`` or one without a published checkpoint, a file that is not a
-        readable Keras HDF5 checkpoint, or weights that do not fit the chosen network (e.g. a
-        noDIA file loaded as ``"dia"``).
+        readable Keras HDF5 checkpoint, weights that do not fit the chosen network (e.g. a
+        noDIA file loaded as ``"dia"``) or the input shape the file claims (checked before
+        a network is built for it), or weights that are NaN or infinite.
     FileNotFoundError
         If ``path`` does not exist.
 
@@ -146,6 +198,7 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
             f"{model!r} images ({type(clf).__name__} reads StampStacker(layout="
             f"{clf.layout!r}) images). Check the `model` argument."
         )
+    _check_claimed_shape(path, model, image_shape, clf, layers)
     clf.initialize(np.zeros((2, *image_shape), dtype=np.float32), np.array([0, 1]))
     targets = [layer for layer in clf.model_.layers if layer.weights]
     expected = [[tuple(w.shape) for w in layer.weights] for layer in targets]
@@ -163,5 +216,6 @@ def load_checkpoint(path: str | os.PathLike[str], model: str, **params: Any) -> 
         order = list(order)
         kernel, bias = targets[-1].get_weights()
         targets[-1].set_weights([kernel[:, order], bias[order]])
+    check_finite_weights(clf.model_, path.name, hint="the checkpoint is damaged")
     clf.checkpoint_path_ = str(path)
     return clf

@@ -20,6 +20,8 @@ from typing import Any
 import keras
 from scikeras.wrappers import KerasClassifier
 
+from skrb.models._finite import StopOnNonFinite
+
 __all__ = ["PRIVATE_API", "SCIKERAS_VERSIONS", "SciKerasClassifier", "restore_network"]
 
 SCIKERAS_VERSIONS = ("0.13", "0.14")
@@ -104,9 +106,12 @@ class SciKerasClassifier(KerasClassifier):
             super()._fit_keras_model(X, y, *args, **kwargs)
 
     def _initialize_callbacks(self) -> None:
-        # SciKeras sets _fit_callbacks from `callbacks` / `fit__callbacks`; skrb appends its own.
+        # SciKeras sets _fit_callbacks from `callbacks` / `fit__callbacks`; skrb appends its own,
+        # and puts the NaN guard first, so that no later callback (early stopping restoring
+        # earlier weights) acts on a NaN epoch.
         super()._initialize_callbacks()
-        self._fit_callbacks = [*self._fit_callbacks, *self._extra_fit_callbacks()]
+        guard = StopOnNonFinite(type(self).__name__)
+        self._fit_callbacks = [guard, *self._fit_callbacks, *self._extra_fit_callbacks()]
 
     def _validate_data(
         self, X: Any = None, y: Any = None, reset: bool = False, y_numeric: bool = False

@@ -297,9 +297,12 @@ class _Reader:
         classes = fitted.get("classes_")
         if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.size < 2:
             raise self.fail(f"{where} has a network but no classes_.")
+        from skrb.models import NonFiniteError, check_finite_weights
+
         try:
             network = load_network(self.archive, member)
-        except NetworkError as exc:
+            check_finite_weights(network, member, hint="the file is damaged")
+        except (NetworkError, NonFiniteError) as exc:
             raise self.fail(f"{member}: {exc}") from None
         shape = tuple(int(s) for s in network.input_shape[1:])
         if "image_shape_" in fitted and tuple(fitted["image_shape_"]) != shape:
