@@ -47,6 +47,14 @@ def _as_panels(attributions: Any, layout: str | StampStacker | None) -> np.ndarr
         )
     if A.shape[0] == 0:
         raise ValueError("attributions are empty: found 0 samples.")
+    h, w, c = A.shape[1:]
+    expected = stacker.image_shape((h, h))
+    if expected != (h, w, c) and expected[2] == c:  # a wrong channel count: the stacker says
+        raise ValueError(
+            f"attributions of shape {(h, w, c)} are not StampStacker(layout="
+            f"{stacker.layout!r}) images of square stamps ({expected} for {h}x{h} stamps): "
+            "they were made for another layout, and their panels cannot be told apart."
+        )
     return stacker.inverse_transform(A.astype(np.float32, copy=False), fill_value=np.nan)
 
 
@@ -60,13 +68,13 @@ def _resolve_panels(A: np.ndarray, panels: Sequence[str] | None) -> tuple[str, .
         raise ValueError(f"panels must be distinct names from {PANELS}; got {panels}.")
     missing = [p for p in panels if p not in used]
     if missing:
-        raise ValueError(
-            f"Panel(s) {missing} carry no attributions (NaN: the model's layout does not use "
-            f"them); panels with attributions are {used}."
+        warnings.warn(
+            f"Panel(s) {missing} carry no attributions in any sample (NaN: the model's layout "
+            f"does not read them, or they are masked everywhere); their shares are NaN. "
+            f"Panels with attributions: {used}.",
+            RuntimeWarning,
+            stacklevel=3,
         )
-    for p in panels:
-        if np.isnan(A[:, PANELS.index(p)]).any():
-            raise ValueError(f"attributions of the {p!r} panel contain NaN in some pixels.")
     return panels
 
 
@@ -91,16 +99,21 @@ def panel_shares(
         ``"channels"``) or stacker of stacked-image attributions.
     panels : sequence of str, optional
         Panels to report, as columns in this order. Default: every panel that carries
-        attributions, in :data:`skrb.PANELS` order (search, template, difference), whatever the
-        stacking order.
+        attributions in some sample, in :data:`skrb.PANELS` order (search, template,
+        difference), whatever the stacking order. A panel named here that carries none in any
+        sample gets a NaN column, with a warning (pass the model's panels to keep a column for
+        a panel masked in every sample).
     return_panels : bool, default=False
         Also return the panel names of the columns.
 
     Returns
     -------
     shares : ndarray of shape (n_samples, n_panels)
-        :math:`\sum_{panel} |a| / \sum_{reported\ panels} |a|`; rows sum to 1 (NaN rows, with a
-        warning, where a sample's attributions are all zero).
+        :math:`\sum_{panel} |a| / \sum_{reported\ panels} |a|` over the pixels with an
+        attribution: masked pixels (NaN attributions, e.g. where the survey masked the stamp or
+        a cutout was missing) are left out, and a panel wholly masked in a sample has share NaN
+        in that row. The finite shares of a row sum to 1 (NaN rows, with a warning, where a
+        sample's attributions are all zero).
     panels : tuple of str
         Column names, only when ``return_panels=True``.
 
@@ -118,6 +131,9 @@ def panel_shares(
     >>> A[0, 2] = -3.0  # difference
     >>> panel_shares(A)
     array([[0.25, 0.  , 0.75]])
+    >>> A[0, 0, 0, 0] = np.nan  # a masked pixel: left out
+    >>> panel_shares(A)
+    array([[0.2, 0. , 0.8]])
     >>> A[:, 2] = np.nan  # a noDIA model's attributions: no difference panel
     >>> panel_shares(A, return_panels=True)
     (array([[1., 0.]]), ('search', 'template'))
@@ -125,9 +141,11 @@ def panel_shares(
     A = _as_panels(attributions, layout)
     names = _resolve_panels(A, panels)
     idx = [PANELS.index(p) for p in names]
-    mass = np.abs(A[:, idx].astype(np.float64)).sum(axis=(2, 3))
-    total = mass.sum(axis=1, keepdims=True)
-    zero = total[:, 0] == 0
+    chosen = np.abs(A[:, idx].astype(np.float64))
+    masked = np.isnan(chosen).all(axis=(2, 3))  # (n, n_panels): wholly masked panels
+    mass = np.where(masked, np.nan, np.nansum(chosen, axis=(2, 3)))
+    total = np.nansum(mass, axis=1, keepdims=True)
+    zero = (total[:, 0] == 0) & ~masked.all(axis=1)
     if zero.any():
         warnings.warn(
             f"{int(zero.sum())} sample(s) have all-zero attributions (first at index "

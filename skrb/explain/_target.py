@@ -6,6 +6,11 @@ classifier, on the classifier's own input (the stacked CNN images). For a
 (scaling, stacking), the attributions are taken on the CNN images and mapped back to the stamp-set
 panels with the pipeline's :class:`~skrb.preprocessing.StampStacker`, then through any
 :class:`~skrb.preprocessing.StampResizer` before it to the pixels of the stamp sets given.
+Pixels that are masked (NaN) in the stamp sets get NaN attributions: the model saw a filled-in
+value there, not the sky, so they are credited to no panel. A Pipeline with a step between its
+stacker and the classifier, a stacker of another layout than the classifier's, or steps before the
+stacker that change the stamps' geometry (other than a StampResizer, which is mapped back) is
+refused: its attributions could not be mapped back to the right panel and pixel.
 """
 
 from __future__ import annotations
@@ -129,6 +134,28 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
             f"StampStacker step before the classifier; found {len(stackers)}."
         )
     stacker = stackers[0]
+    position = next(i for i, (_, step) in enumerate(head.steps) if step is stacker)
+    after = [
+        (name, step)
+        for name, step in head.steps[position + 1 :]
+        if step is not None and not (isinstance(step, str) and step == "passthrough")
+    ]
+    if after:
+        name, step = after[0]
+        raise ValueError(
+            f"The Pipeline has step {name!r} ({type(step).__name__}) between its StampStacker "
+            "and the classifier: the explainers map attributions back to the panels through "
+            "the stacker alone and cannot map them back through that step (it may move or "
+            "flip pixels, which would credit the wrong panel). Put such steps before the "
+            "stacker."
+        )
+    layout = getattr(classifier, "layout", None)
+    if isinstance(layout, str) and layout and stacker.layout != layout:
+        raise ValueError(
+            f"The Pipeline's StampStacker makes {stacker.layout!r} images but its "
+            f"{type(classifier).__name__} reads {layout!r} images: its panels cannot be "
+            "attributed."
+        )
     image_shape = _image_shape(classifier.model_)
 
     def to_input(Z: Any) -> np.ndarray:
@@ -136,20 +163,29 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
 
     flat = np.ndim(X) == 2
     resizers = [step for _, step in head.steps if isinstance(step, StampResizer)]
-    stamp_shape = check_stamp_sets(X, allow_nan=True).shape[2:] if resizers else None
+    stamps = check_stamp_sets(X, allow_nan=True)
+    masked = np.isnan(stamps)
 
     def to_output(A: np.ndarray) -> np.ndarray:
         out = stacker.inverse_transform(A, fill_value=np.nan)
         for i, resizer in reversed(list(enumerate(resizers))):  # back to X's own pixels
             fitted = getattr(resizer, "stamp_shape_", None)
-            shape = fitted or (stamp_shape if i == 0 else None)
+            shape = fitted or (stamps.shape[2:] if i == 0 else None)
             # pixels the model never saw (cropped away) get no attribution: 0, not NaN
             out = resizer.inverse_transform(out, stamp_shape=shape, fill_value=0.0)
+        if out.shape != stamps.shape:
+            raise ValueError(
+                f"Attributions map back to stamp sets of shape {out.shape[1:]}, but X holds "
+                f"stamp sets of shape {stamps.shape[1:]}: a step before the stacker changes "
+                "the stamps' geometry, so the explainers cannot map pixels back."
+            )
+        if masked.any():  # masked (NaN) pixels of X get no attribution
+            out = np.where(masked, np.float32(np.nan), out).astype(out.dtype, copy=False)
         return out.reshape(out.shape[0], -1) if flat else out
 
     return ExplainTarget(
         model=classifier.model_,
-        images=to_input(X),
+        images=check_images(head.transform(stamps), image_shape),
         classes=np.asarray(classifier.classes_),
         to_input=to_input,
         to_output=to_output,

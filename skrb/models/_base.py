@@ -193,10 +193,17 @@ class StampCNNClassifier(SciKerasClassifier):
         h, w, c = X.shape[1:]
         expected = self._stamp_image_shape(h, w, c)
         if expected != (h, w, c):
+            other = _layout_of(h, w, c)
+            made_by = (
+                f", the images of StampStacker(layout={other!r}) for {h}x{h} stamps"
+                if other
+                else ""
+            )
             raise ValueError(
                 f"{name} takes StampStacker(layout={self.layout!r}) images of shape "
-                f"{self._expected_shape_text()}; got images of shape {(h, w, c)}. Pass stamp "
-                f"sets (n, 3, H, W) through StampStacker(layout={self.layout!r}) first."
+                f"{self._expected_shape_text()} (square stamps: {expected} for {h}x{h} "
+                f"stamps); got images of shape {(h, w, c)}{made_by}. Pass stamp sets "
+                f"(n, 3, H, W) through StampStacker(layout={self.layout!r}) first."
             )
         if hasattr(self, "image_shape_") and tuple(self.image_shape_) != (h, w, c):
             raise ValueError(
@@ -207,9 +214,12 @@ class StampCNNClassifier(SciKerasClassifier):
         return h, w, c
 
     def _stamp_image_shape(self, h: int, w: int, c: int) -> tuple[int, int, int]:
-        """Return the stacker's image shape for images of height ``h`` and width ``w``."""
-        stamp_w = max(w // self._panels_across(), 1)
-        return self._stacker().image_shape((h, stamp_w))
+        """Return the stacker's image shape for square stamps of the images' height ``h``.
+
+        Images of another layout are refused through it: the noDIA images of 51x51 stamps,
+        ``(51, 102, 1)``, would otherwise pass as DIA images of 51x34 stamps.
+        """
+        return self._stacker().image_shape((h, h))
 
     def _expected_shape_text(self) -> str:
         return input_shape_text(type(self))
@@ -492,3 +502,13 @@ class StampCNNClassifier(SciKerasClassifier):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _layout_of(h: int, w: int, c: int) -> str | None:
+    """Return the stacker layout whose images of square ``h``-pixel stamps are ``(h, w, c)``."""
+    from skrb.preprocessing import LAYOUTS
+
+    for layout, (_, panels) in LAYOUTS.items():
+        if panels and StampStacker(layout=layout).image_shape((h, h)) == (h, w, c):
+            return layout
+    return None
