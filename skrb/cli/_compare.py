@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.holdout is not None:
         cv = args.holdout
     overrides = training_overrides(args)
+    if args.report is not None:  # before minutes of training, not after
+        from skrb.report import check_report_directory
+
+        check_report_directory(args.report, what="--report")
     data = load_dataset(args, default_n_samples=protocol.n_samples)
     _log(args, f"data: {data.description}")
     _log(args, f"protocol: {protocol.summary}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +13,7 @@ from skrb.cli._models import load_model
 from skrb.cli._options import add_command, positive_int, probability
 from skrb.cli._resize import add_resize_arguments, fit_model_to_alerts
 from skrb.cli._score import add_model_arguments
+from skrb.utils import atomic_directory, check_output_path
 
 if TYPE_CHECKING:
     from astropy.table import Table
@@ -90,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
     )
     from skrb.report import example_indices, write_csv
 
+    out = check_output_path(
+        args.output,
+        kind="directory",
+        replaceable=lambda path: (path / "panel_shares.csv").is_file(),
+        what="--output",
+    )
     estimator = load_model(
         model_file=args.model_file,
         checkpoint=args.checkpoint,
@@ -105,8 +111,6 @@ def run(args: argparse.Namespace) -> int:
         if args.resize is not None:
             raise CLIError("--resize applies to --alerts.")
         data = load_dataset(args, default_n_samples=200, need_labels=False)
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     saliency, p_real = saliency_and_p_real(estimator, data.X)  # one pass for both
     y_pred = (p_real >= args.threshold).astype(int)
     shares, panels = panel_shares(saliency, return_panels=True)
@@ -126,13 +130,10 @@ def run(args: argparse.Namespace) -> int:
     for j, p in enumerate(panels):
         table[f"share_{p}"] = shares[:, j]
     table["winner"] = winners
-    write_csv(table, out / "panel_shares.csv")
     if data.y is not None:
         outcomes = outcome_table(shares, data.y, y_pred, panels=panels)
     else:
         outcomes = _by_prediction(winners, y_pred, panels)
-    write_csv(outcomes, out / "outcome_table.csv")
-    plot_outcome_shares(outcomes).savefig(out / "panel_shares.png", dpi=110)
     fig = plot_saliency(
         data.X,
         saliency,
@@ -144,7 +145,11 @@ def run(args: argparse.Namespace) -> int:
         y_true=data.y if data.y is not None else y_pred,
         y_pred=y_pred,
     )
-    fig.savefig(out / "saliency.png", dpi=90)
+    with atomic_directory(out) as part:  # the folder is complete or untouched
+        write_csv(table, part / "panel_shares.csv")
+        write_csv(outcomes, part / "outcome_table.csv")
+        plot_outcome_shares(outcomes).savefig(part / "panel_shares.png", dpi=110)
+        fig.savefig(part / "saliency.png", dpi=90)
     print(f"explained {len(data.X)} stamp sets ({data.description})")
     shown = outcomes.copy()
     for p in panels:

@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.n_samples < 1:
         raise CLIError(f"--n-samples must be at least 1; got {args.n_samples}.")
     from skrb.datasets import make_stamps
+    from skrb.utils import atomic_file, check_output_path
+
+    check_output_path(out, what="--output")
 
     X, y, meta = make_stamps(
         args.n_samples,
@@ -61,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.random_state,
         return_meta=True,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, X=np.asarray(X, dtype=np.float32), y=np.asarray(y))
     meta_path = out.with_suffix(".meta.ecsv")
-    meta.write(meta_path, format="ascii.ecsv", overwrite=True)
+    with atomic_file(out) as part:
+        np.savez_compressed(part, X=np.asarray(X, dtype=np.float32), y=np.asarray(y))
+    with atomic_file(meta_path) as part:
+        meta.write(part, format="ascii.ecsv", overwrite=True)
     n_real = int(np.sum(y == 1))
     print(
         f"wrote {out}: {len(X)} {args.survey.upper()}-like stamp sets of shape "

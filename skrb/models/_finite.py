@@ -139,7 +139,7 @@ def check_finite_weights(
     --------
     >>> import keras, numpy as np
     >>> from skrb.models import check_finite_weights
-    >>> layer = keras.layers.Dense(1)
+    >>> layer = keras.layers.Dense(1, name="dense")
     >>> model = keras.Sequential([keras.Input((2,)), layer])
     >>> check_finite_weights(model, "tiny")  # fine: returns None
     >>> layer.set_weights([np.full((2, 1), np.nan), np.zeros(1)])

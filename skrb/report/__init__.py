@@ -4,11 +4,12 @@ from skrb.report._document import Document
 from skrb.report._figures import plot_confusion_matrices, plot_learning_curves, plot_roc_curves
 from skrb.report._saliency import SaliencySection, example_indices
 from skrb.report._tables import write_csv
-from skrb.report._writer import write_report
+from skrb.report._writer import check_report_directory, write_report
 
 __all__ = [
     "Document",
     "SaliencySection",
+    "check_report_directory",
     "example_indices",
     "plot_confusion_matrices",
     "plot_learning_curves",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from astropy.table import Table
 
+from skrb.utils import atomic_file
+
 __all__ = ["write_csv"]
 
 
@@ -17,7 +19,7 @@ def write_csv(table: Table, path: str | Path) -> Path:
     table : astropy.table.Table
         The table; it is not modified.
     path : str or Path
-        Destination, replaced if it exists.
+        Destination, replaced if it exists (written under a temporary name, then renamed).
 
     Returns
     -------
@@ -38,5 +40,6 @@ def write_csv(table: Table, path: str | Path) -> Path:
     for column in plain.itercols():
         column.format = None
     path = Path(path)
-    plain.write(path, format="ascii.csv", overwrite=True)
+    with atomic_file(path) as part:  # complete or untouched
+        plain.write(part, format="ascii.csv", overwrite=True)
     return path

@@ -7,6 +7,10 @@ Layout of the directory::
     metrics.csv              one row per model: mean and std of every metric, confusion counts
     folds.csv                one row per (model, fold)
     figures/*.png            confusion matrices, ROC curves, learning curves, saliency figures
+
+The folder is written whole or not at all: everything goes into a hidden sibling folder that
+then replaces the destination in one atomic swap (:func:`skrb.utils.atomic_directory`), so an
+interrupted run leaves the previous report untouched, never a mix of two runs.
 """
 
 from __future__ import annotations
@@ -28,9 +32,51 @@ from skrb.report._figures import (
     plot_roc_curves,
 )
 from skrb.report._tables import write_csv
-from skrb.utils import jsonable, mean_std
+from skrb.utils import atomic_directory, check_output_path, jsonable, mean_std
 
-__all__ = ["write_report"]
+__all__ = ["check_report_directory", "write_report"]
+
+
+def _is_report(path: Path) -> bool:
+    return (path / "report.md").is_file() and (path / "metrics.json").is_file()
+
+
+def check_report_directory(directory: str | Path, *, what: str = "report folder") -> Path:
+    """Check, before any work, that a report can be written to ``directory``.
+
+    A report replaces its folder as a whole, so the folder must be new, empty, or a previous
+    report (holding ``report.md`` and ``metrics.json``): a folder of other files is refused
+    rather than replaced.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The report folder.
+    what : str, default="report folder"
+        How the error names it (e.g. ``"--report"``).
+
+    Returns
+    -------
+    directory : Path
+
+    Raises
+    ------
+    ValueError
+        If it is a file, a folder of other files, or cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skrb.report import check_report_directory
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "notes.txt").write_text("mine")
+    ...     check_report_directory(tmp, what="--report")
+    Traceback (most recent call last):
+    ...
+    ValueError: --report ... is a non-empty folder that skrb did not write; ...
+    """
+    return check_output_path(directory, kind="directory", replaceable=_is_report, what=what)
 
 
 def _save(fig: Any, directory: Path, name: str) -> str:
@@ -140,7 +186,10 @@ def write_report(
     result : ComparisonResult
         The output of :func:`skrb.model_selection.compare_models`.
     directory : str or Path
-        Where to write; created if missing, existing files of the same names are replaced.
+        Where to write: a new or empty folder, or a previous report, which is replaced as a
+        whole in one atomic swap once the new report is complete (an interrupted run leaves
+        it untouched). A folder holding other files is refused
+        (:func:`check_report_directory`).
     title : str, default="skrb real/bogus model comparison"
         Title of the page.
     description : dict, optional
@@ -169,8 +218,20 @@ def write_report(
     ...     sorted(p.name for p in page.parent.iterdir())
     ['figures', 'folds.csv', 'metrics.csv', 'metrics.json', 'report.html', 'report.md']
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = check_report_directory(directory)
+    with atomic_directory(directory) as part:
+        _write(result, part, title=title, description=description, sections=sections)
+    return directory / "report.md"
+
+
+def _write(
+    result: ComparisonResult,
+    directory: Path,
+    *,
+    title: str,
+    description: Mapping[str, Any] | None,
+    sections: Any,
+) -> None:
     description = dict(description or {})
     payload = {"description": jsonable(description), **result.to_dict()}
     payload["environment"] = {"python": platform.python_version(), "platform": platform.platform()}
@@ -196,6 +257,4 @@ def write_report(
         "folds.csv (one row per model and fold)."
     )
     (directory / "report.html").write_text(doc.to_html())
-    page = directory / "report.md"
-    page.write_text(doc.to_markdown())
-    return page
+    (directory / "report.md").write_text(doc.to_markdown())
