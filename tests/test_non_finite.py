@@ -143,3 +143,19 @@ def test_skrb_score_exits_non_zero_and_writes_nothing_on_nan(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "NaN or infinite P(real) for 5 of 5" in err[0]
     assert not out.exists()
+
+
+def test_the_scoring_core_refuses_nan_for_alerts_with_good_cutouts():
+    from astropy.table import Table
+    from sklearn.utils import Bunch
+
+    from skrb.scoring import score_alerts
+
+    status = ["missing difference cutout", "ok", "ok"]
+    alerts = Bunch(
+        data=np.zeros((3, 3, 7, 7), np.float32),
+        meta=Table({"candid": [11, 12, 13], "status": status}),
+    )
+    with pytest.raises(NonFiniteError, match="for 2 alert\\(s\\) .*first: candid 12") as info:
+        score_alerts(_NaNModel(), alerts)
+    np.testing.assert_array_equal(info.value.indices, [1, 2])

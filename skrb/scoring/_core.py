@@ -135,6 +135,7 @@ def score_alerts(
         rows = ok[start : start + batch_size]
         whole = len(rows) == n  # every alert scorable: no copy of the stamps
         scores[rows] = p_real(estimator, data if whole else data[rows])
+        _check_finite_scores(scores[rows], meta, rows)
     if columns is None:
         columns = default_columns(getattr(alerts, "survey", None) or "ztf")
     elif isinstance(columns, str):
@@ -144,3 +145,24 @@ def score_alerts(
     table["p_real"] = scores
     table["status"] = status
     return table
+
+
+def _check_finite_scores(scores: np.ndarray, meta: Any, rows: np.ndarray) -> None:
+    """Refuse NaN or infinite P(real) for scorable alerts: no score rather than a wrong one.
+
+    skrb's classifiers raise :class:`~skrb.models.NonFiniteError` themselves; this catches
+    any other model (a pickled one loaded with ``--allow-pickle``).
+    """
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if not bad.size:
+        return
+    from skrb.models import NonFiniteError
+
+    first = rows[bad[0]]
+    ids = [c for c in ("candid", "diaSourceId") if c in meta.colnames]
+    name = f"{ids[0]} {meta[ids[0]][first]}" if ids else f"row {first}"
+    raise NonFiniteError(
+        f"the model returned NaN or infinite P(real) for {bad.size} alert(s) with good "
+        f"cutouts (first: {name}); no scores are written rather than wrong ones.",
+        rows[bad],
+    )
