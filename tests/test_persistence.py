@@ -322,3 +322,13 @@ def test_truncated_or_flipped_files_fail_cleanly(dia_file, stamps, tmp_path, dat
         X, _ = stamps
         expected = load_model(dia_file).predict_proba(X[:4])
         np.testing.assert_array_equal(restored.predict_proba(X[:4]), expected)
+
+
+def test_every_registered_model_is_allowed():
+    """A classifier added to the model registry is accepted with no edit to persistence."""
+    from skrb.models import get_model_spec, model_names
+    from skrb.persistence._classes import allowed_classes
+
+    allowed = set(allowed_classes().values())
+    for name in model_names():
+        assert get_model_spec(name).classifier in allowed, name
