@@ -6,6 +6,7 @@ run as expected failures, and the behaviour they test is covered by a stamp-set 
 """
 
 import pickle
+import re
 
 import joblib
 import numpy as np
@@ -301,3 +302,26 @@ def test_clone_and_joblib_round_trip(rng, tmp_path):
     np.testing.assert_array_equal(restored.transform(X), expected)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(pipe)).transform(X), expected)
     np.testing.assert_array_equal(cloned.fit_transform(X), expected)
+
+
+def test_every_expected_failure_names_a_test_that_exists():
+    """Each "covered by X" of EXPECTED_FAILURES names a test function (or fixture) of tests/."""
+    import ast
+    from pathlib import Path
+
+    defined = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        tree = ast.parse(path.read_text())
+        defined |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    missing, uncovered = [], []
+    for cls, failures in EXPECTED_FAILURES.items():
+        for check, reason in failures.items():
+            if "covered by" not in reason:
+                continue
+            covered = reason.split("covered by", 1)[1]
+            names = re.findall(r"\btest_\w+", covered) + re.findall(r"`(\w+)` fixture", covered)
+            if not names:
+                uncovered.append(f"{cls}.{check}: {reason}")
+            missing += [f"{cls}.{check} -> {n}" for n in names if n not in defined]
+    assert not uncovered, "reasons naming no test:\n" + "\n".join(uncovered)
+    assert not missing, "covered by tests that do not exist:\n" + "\n".join(missing)

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     parser : argparse.ArgumentParser
+        The parser of ``skrb`` and its sub-commands.
 
     Examples
     --------

@@ -87,11 +87,12 @@ def iter_alerts(
     progress : bool or None, default=None
         Show a tqdm progress bar counting files; ``None`` shows it only on a terminal.
 
-    Yields
-    ------
-    alerts : :class:`~sklearn.utils.Bunch`
-        ``data``, ``meta``, ``errors`` and ``panels`` as returned by :func:`read_alerts`, for
-        at most ``batch_size`` alerts.
+    Returns
+    -------
+    batches : iterator of :class:`~sklearn.utils.Bunch`
+        One Bunch per batch: ``data``, ``meta``, ``errors`` and ``panels`` as returned by
+        :func:`read_alerts`, for at most ``batch_size`` alerts. The paths are checked at the
+        call; the files are read as the iterator is consumed.
 
     Raises
     ------

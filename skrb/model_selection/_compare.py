@@ -50,6 +50,7 @@ def make_cv(cv: int | float | Any = 5, *, random_state: int | None = None) -> An
     Returns
     -------
     splitter : cross-validation splitter
+        The splitter ``compare_models`` uses.
 
     Examples
     --------
@@ -501,6 +502,7 @@ def compare_models(
     Returns
     -------
     result : ComparisonResult
+        Per-fold scores, metrics, histories and timings of every model.
 
     Raises
     ------

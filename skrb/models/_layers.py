@@ -25,6 +25,8 @@ class SigmoidToTwoClass(keras.layers.Layer):
 
     Parameters
     ----------
+    *args : tuple
+        Passed to :class:`keras.layers.Layer`.
     **kwargs : dict
         Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
 

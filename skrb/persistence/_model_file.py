@@ -152,6 +152,7 @@ def save_model(estimator: Any, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     path : Path
+        The file written.
 
     Raises
     ------

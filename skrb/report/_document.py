@@ -36,6 +36,8 @@ class Document:
     ----------
     title : str
         Page title (the level-1 heading).
+    blocks : list of (str, object), optional
+        The blocks so far, as ``(kind, content)``; empty by default, filled by the methods.
 
     Examples
     --------

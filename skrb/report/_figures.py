@@ -33,6 +33,7 @@ def plot_confusion_matrices(result: ComparisonResult) -> Figure:
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (saved only on request).
 
     Examples
     --------
@@ -85,6 +86,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (saved only on request).
 
     Examples
     --------

@@ -222,6 +222,7 @@ def example_indices(y_true: Any, y_pred: Any, per_outcome: int) -> list[int]:
     Returns
     -------
     indices : list of int
+        Indices into the samples, in the order described.
 
     Examples
     --------

@@ -24,6 +24,7 @@ def write_csv(table: Table, path: str | Path) -> Path:
     Returns
     -------
     path : Path
+        The file written.
 
     Examples
     --------

@@ -105,6 +105,7 @@ def score_files(
     Returns
     -------
     summary : ScoringSummary
+        What was scored and written.
 
     Examples
     --------

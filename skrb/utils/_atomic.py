@@ -76,6 +76,7 @@ def check_output_path(
     Returns
     -------
     path : Path
+        The checked path.
 
     Raises
     ------
