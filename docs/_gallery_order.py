@@ -27,6 +27,7 @@ ORDER = (
     "plot_saliency_panels.py",
     "plot_shap_vs_gradients.py",
     "plot_score_ztf_alerts.py",
+    "plot_rubin_alerts.py",
 )
 """Examples in reading order; any other example follows, by file name."""
 
