@@ -15,6 +15,10 @@ that a busy machine penalises both alike; rates are given per wall-clock second 
 CPU-second of the process (the steadier figure on a shared machine). Run
 ``python benchmarks/bench_models.py --quick`` for a run of about a minute on 2 cores.
 
+``--dtype-policy mixed_bfloat16`` (or ``auto``) also times skrb's classifiers in that policy
+against float32 (fit and predict samples per CPU-second, held-out accuracy): the measurement
+behind ``dtype_policy="auto"``, which picks bfloat16 only where it was faster.
+
 Both contenders run in this process, with TensorFlow's oneDNN kernels on (``import skrb``
 asks for them); ``TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_models.py`` measures both
 without.
@@ -35,6 +39,7 @@ import numpy as np  # noqa: E402
 
 from skrb.datasets import make_stamps  # noqa: E402
 from skrb.models import ARCHITECTURES, DIAClassifier, NoDIAClassifier, build_stamp_cnn  # noqa: E402
+from skrb.models import auto_dtype_policy, cpu_flags  # noqa: E402
 from skrb.preprocessing import StampScaler, StampStacker  # noqa: E402
 from skrb.utils import onednn_enabled  # noqa: E402
 
@@ -125,6 +130,42 @@ def bench(cls, name, X, y, X_test, y_test, args):
     return fit_ratio, predict_ratio
 
 
+def cpu_description() -> str:
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    flags = cpu_flags()
+    has = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"{model} ({', '.join(has) or 'no AVX-512, no AMX'})"
+
+
+def bench_dtype(cls, name, X, y, X_test, y_test, args):
+    """Time float32 against ``args.dtype_policy`` for one classifier, alternately."""
+    params = dict(epochs=args.epochs, verbose=0, batch_size=args.batch_size, random_state=0)
+    clfs = [cls(**params), cls(dtype_policy=args.dtype_policy, **params)]
+    wall, cpu, _ = best_of(args.repeats, *(lambda c=c: c.fit(X, y) for c in clfs))
+    n_train = len(X) * args.epochs
+    policy = clfs[1].dtype_policy_
+    print(
+        f"{name:6s} fit     float32 {rates(n_train, wall[0], cpu[0])} | {policy} "
+        f"{rates(n_train, wall[1], cpu[1])} | speed-up {cpu[0] / cpu[1]:.2f} per CPU-s"
+    )
+    for c in clfs:
+        c.predict_proba(X_test[:8])
+    wall, cpu, _ = best_of(args.repeats, *(lambda c=c: c.predict_proba(X_test) for c in clfs))
+    print(
+        f"{name:6s} predict float32 {rates(len(X_test), wall[0], cpu[0])} | {policy} "
+        f"{rates(len(X_test), wall[1], cpu[1])} | speed-up {cpu[0] / cpu[1]:.2f} per CPU-s"
+    )
+    accuracy = ", ".join(f"{c.dtype_policy_} {c.score(X_test, y_test):.3f}" for c in clfs)
+    print(f"{name:6s} held-out accuracy: {accuracy}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -135,6 +176,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--dtype-policy",
+        help="also time skrb's classifiers in this Keras dtype policy (or 'auto') vs float32",
+    )
     args = parser.parse_args(argv)
     if args.quick:  # large enough that per-call overheads do not dominate either contender
         args.n_train, args.n_test, args.epochs, args.repeats = 2000, 4000, 2, 2
@@ -148,8 +193,20 @@ def main(argv=None):
         f"batch={args.batch_size}, repeats={args.repeats}, CPUs={os.cpu_count()}, "
         f"keras {keras.__version__}, oneDNN {'on' if onednn_enabled() else 'off'} for both"
     )
+    choice = auto_dtype_policy()
+    print(f"CPU: {cpu_description()}; dtype_policy='auto' -> {choice.policy} ({choice.reason})")
     for cls, name in ((DIAClassifier, "DIA"), (NoDIAClassifier, "noDIA")):
         images = StampStacker(cls.layout).transform(X)
+        if args.dtype_policy:
+            bench_dtype(
+                cls,
+                name,
+                images[: args.n_train],
+                y[: args.n_train],
+                images[args.n_train :],
+                y[args.n_train :],
+                args,
+            )
         bench(
             cls,
             name,

@@ -37,6 +37,10 @@ _NAMES = {
     "ModelSpec": "skrb.models._registry",
     "get_model_spec": "skrb.models._registry",
     "model_names": "skrb.models._registry",
+    "PolicyChoice": "skrb.models._precision",
+    "auto_dtype_policy": "skrb.models._precision",
+    "cpu_flags": "skrb.models._precision",
+    "resolve_dtype_policy": "skrb.models._precision",
 }
 
 __all__ = sorted(_NAMES)

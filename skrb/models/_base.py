@@ -35,6 +35,7 @@ from skrb.models._architectures import build_stamp_cnn
 from skrb.models._finite import NonFiniteError, check_finite_proba
 from skrb.models._inference import predict_batches
 from skrb.models._params import CNN_PARAMETER_CONSTRAINTS, check_per_block_params
+from skrb.models._precision import resolve_dtype_policy
 from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
 from skrb.models._scikeras import SciKerasClassifier
@@ -284,12 +285,16 @@ class StampCNNClassifier(SciKerasClassifier):
     _output: ClassVar[str] = "softmax"
 
     def _build_network(self, compile_kwargs: dict[str, Any]) -> keras.Model:
+        policy, reason = resolve_dtype_policy(self.dtype_policy)
         model = build_stamp_cnn(
             self.image_shape_,
             name=type(self).__name__,
-            dtype_policy=self.dtype_policy,
+            dtype_policy=policy,
             **self._architecture(),
         )
+        self.dtype_policy_ = policy or keras.config.dtype_policy().name
+        if self.verbose:
+            print(f"{type(self).__name__}: dtype policy {self.dtype_policy_} ({reason})")
         optimizer = compile_kwargs["optimizer"]
         if self.learning_rate is not None:
             optimizer.learning_rate = self.learning_rate

@@ -64,10 +64,13 @@ _COMMON_PARAMS = """
         Compile the prediction function with XLA (whether it helps depends on the model and
         the CPU: see :ref:`performance`).
     dtype_policy : str or None, default=None
-        Keras dtype policy of the network's layers, e.g. ``"mixed_bfloat16"`` (CPUs with
-        native bfloat16, such as Intel AMX) or ``"mixed_float16"`` (GPUs); None uses Keras'
-        global policy (float32 unless set). The output layer always computes in float32, so
-        the probabilities keep full precision.
+        Keras dtype policy of the network's layers: ``"auto"`` (``"mixed_bfloat16"`` where
+        the hardware computes bfloat16 natively, Intel AMX CPUs and GPUs of compute
+        capability >= 8.0, else ``"float32"``; see :func:`~skrb.models.auto_dtype_policy`),
+        a Keras policy name such as ``"mixed_bfloat16"`` or ``"float32"``, or None (Keras'
+        global policy, float32 unless set: the paper's precision). The output layer always
+        computes in float32, so the probabilities keep full precision. The policy used is
+        ``dtype_policy_``, printed when training with ``verbose > 0``.
     class_weight : dict, "balanced" or None, default=None
         Class weights, as in scikit-learn.
     callbacks : list of keras callbacks or None, default=None
@@ -101,6 +104,8 @@ _COMMON_PARAMS = """
         ``(H, W)`` of the stamps those images were made of.
     history_ : dict
         Training loss (and metrics) per epoch.
+    dtype_policy_ : str
+        The Keras dtype policy the network was built with (``"auto"`` resolved).
 """
 
 
