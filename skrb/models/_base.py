@@ -293,8 +293,7 @@ class StampCNNClassifier(SciKerasClassifier):
             **self._architecture(),
         )
         self.dtype_policy_ = policy or keras.config.dtype_policy().name
-        if self.verbose:
-            print(f"{type(self).__name__}: dtype policy {self.dtype_policy_} ({reason})")
+        self._dtype_reason = reason
         optimizer = compile_kwargs["optimizer"]
         if self.learning_rate is not None:
             optimizer.learning_rate = self.learning_rate
@@ -337,6 +336,10 @@ class StampCNNClassifier(SciKerasClassifier):
             metrics = self._compile_arguments()["metrics"]
             attach_training_model(model, loss=model.loss, metrics=metrics)
         self.model_ = training_model(model)
+        if self.verbose and hasattr(self, "_dtype_reason"):
+            print(
+                f"{type(self).__name__}: dtype policy {self.dtype_policy_} ({self._dtype_reason})"
+            )
         try:
             yield
         finally:
