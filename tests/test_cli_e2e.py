@@ -137,11 +137,13 @@ def test_score_ztf_alerts_with_braai_checkpoint(
     assert f"scored {n_files} candidates" in capsys.readouterr().out
     assert len(np.unique(table["candid"])) == len(table)
     assert np.all((table["p_real"] >= 0) & (table["p_real"] <= 1))
-    # the kowalski alerts carry braai's own score (drb): the checkpoint reproduces it
+    # the kowalski alerts carry braai's own score (drb): the checkpoint reproduces every one,
+    # the alerts whose templates hold ZTF's -3.4e38 mask sentinel included (braai's float32
+    # row normalisation zeroed those rows; skrb score gives braai the packets' own values)
     known = ~np.ma.getmaskarray(table["drb"])
     assert known.sum() >= 30
-    close = np.abs(table["p_real"][known] - np.ma.getdata(table["drb"])[known]) < 0.01
-    assert close.mean() > 0.9
+    error = np.abs(table["p_real"][known] - np.ma.getdata(table["drb"])[known])
+    assert error.max() < 0.01, np.sort(error)[-3:]
 
 
 @pytest.mark.shared_data

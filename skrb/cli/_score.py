@@ -246,15 +246,47 @@ def _check_engine_options(args: argparse.Namespace, stamps: bool) -> None:
         raise CLIError("--workers sizes a local cluster; it cannot apply to --scheduler.")
 
 
+def keeps_ztf_sentinel(estimator: Any) -> bool:
+    """Whether ``estimator`` should see ZTF's -3.4e38 template mask values, as braai did.
+
+    braai's pipeline (``StampScaler`` ``"l2_rows"`` or ``"l2"`` first) reproduces braai's float32
+    row normalisation, which zeroed the template rows holding the sentinel: given the packets'
+    own values it reproduces the alerts' ``drb``. Every other model reads masked pixels as NaN,
+    skrb's convention.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The loaded model.
+
+    Returns
+    -------
+    keep : bool
+
+    Examples
+    --------
+    >>> from skrb import make_braai_pipeline, make_dia_pipeline
+    >>> from skrb.cli._score import keeps_ztf_sentinel
+    >>> keeps_ztf_sentinel(make_braai_pipeline()), keeps_ztf_sentinel(make_dia_pipeline())
+    (True, False)
+    """
+    steps = getattr(estimator, "steps", None)
+    first = steps[0][1] if steps else None
+    return getattr(first, "method", None) in ("l2", "l2_rows")
+
+
 def _score_alert_files(args: argparse.Namespace, estimator: Any) -> tuple[int, int, int]:
     from skrb.scoring import score_files
 
     if args.engine != "local":
         raise CLIError(f"--engine {args.engine} is not available in this version of skrb yet.")
 
+    keep_sentinel = keeps_ztf_sentinel(estimator)  # before a resizer is put in front of it
     estimator, read_options = fit_model_to_alerts(
         estimator, args.inputs, stamp_size=args.stamp_size, resize=args.resize
     )
+    if keep_sentinel:  # braai saw ZTF's mask sentinel, not NaN: its drb is then reproduced
+        read_options = {**read_options, "masked_sentinel": "keep"}
     summary = score_files(
         args.inputs,
         estimator,
