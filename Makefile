@@ -8,10 +8,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 .PHONY: install test demo docs lint bench clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
-	touch $(STAMP)
+	@echo "skrb: installing skrb and its dependencies into $(VENV) (a few minutes, once; log: $(VENV)/install.log)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(BIN)/python -m pip install --quiet -e ".[test,docs]" >> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
 
 install: $(STAMP)
 

@@ -56,9 +56,15 @@ def test_every_command_has_help(command, capsys):
     assert "examples:" in out or "example:" in out
 
 
-def test_missing_command_is_a_usage_error(capsys):
+def test_bare_skrb_prints_its_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: skrb") and "compare" in out and "simulate" in out
+
+
+def test_missing_command_after_options_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
-        main([])
+        main(["--traceback"])
     assert exc.value.code == 2
     assert "COMMAND" in capsys.readouterr().err
 

@@ -3,7 +3,11 @@
 Run ``skrb --help`` (or ``python -m skrb --help``) for the sub-commands and ``skrb COMMAND
 --help`` for their options. :func:`main` is also callable from Python with a list of arguments.
 Problems with the command or the data end with a one-line message on stderr and exit status 2
-(``--traceback`` shows the full traceback instead).
+(``--traceback`` shows the full traceback instead). Bare ``skrb`` prints the help.
+
+The terminal stays calm: ``TF_CPP_MIN_LOG_LEVEL`` defaults to 2 (set before TensorFlow is
+imported, unless the user set it) and TensorFlow's start-up lines are dropped (every other line
+it writes is kept).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from skrb.cli._errors import CLIError
 # Internal API for skrb's own scripts (benchmarks): not in __all__, may change without notice.
 from skrb.cli._models import build_pipeline as build_pipeline
 from skrb.cli._protocols import PROTOCOLS as PROTOCOLS
+from skrb.cli._quiet import import_tensorflow_quietly
 
 __all__ = ["CLIError", "build_parser", "main"]
 
@@ -103,9 +108,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # tf.function retracing notices (one per model and fold) are noise to a command-line user
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["skrb", *argv])
     try:
+        if args.command != "simulate":  # the others all run a network
+            import_tensorflow_quietly()
         with warnings.catch_warnings():  # restores the default display afterwards
             warnings.showwarning = _one_line_read_warnings(args.command, warnings.showwarning)
             return int(args.run(args))

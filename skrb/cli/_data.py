@@ -185,13 +185,17 @@ def note(message: str) -> None:
     print(f"skrb: note: {message}", file=sys.stderr)
 
 
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+def add_data_arguments(
+    parser: argparse.ArgumentParser, *, n_samples_default: str = "the protocol's"
+) -> None:
     """Add the data-source options shared by ``compare``, ``train`` and ``explain``.
 
     Parameters
     ----------
     parser : argparse.ArgumentParser
         The sub-command's parser.
+    n_samples_default : str, default="the protocol's"
+        How ``--n-samples`` defaults, for its help (``explain`` has no protocol).
 
     Examples
     --------
@@ -229,7 +233,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--n-samples",
         type=int,
         metavar="N",
-        help="stamp sets to simulate or to draw from --autoscan (default: the protocol's), "
+        help=f"stamp sets to simulate or to draw from --autoscan (default: {n_samples_default}), "
         "or a random stratified subset of N from --stamps/--alerts",
     )
     group.add_argument(

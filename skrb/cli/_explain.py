@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run"]
 
+_DEFAULT_N_SAMPLES = 200  # simulated stamp sets explained when no data are given
+
 DESCRIPTION = """\
 Explain a saved model (or a published checkpoint) with vanilla gradient saliency, the paper's
 method: writes panel_shares.csv (per stamp set: P(real), each panel's share of |gradient| and the
@@ -46,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     add_model_arguments(parser)
-    add_data_arguments(parser)
+    add_data_arguments(parser, n_samples_default=str(_DEFAULT_N_SAMPLES))
     add_resize_arguments(parser, data=True)
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
@@ -106,11 +108,13 @@ def run(args: argparse.Namespace) -> int:
         estimator, options = fit_model_to_alerts(
             estimator, args.alerts, stamp_size=args.stamp_size, resize=args.resize
         )
-        data = load_dataset(args, default_n_samples=200, need_labels=False, **options)
+        data = load_dataset(
+            args, default_n_samples=_DEFAULT_N_SAMPLES, need_labels=False, **options
+        )
     else:
         if args.resize is not None:
             raise CLIError("--resize applies to --alerts.")
-        data = load_dataset(args, default_n_samples=200, need_labels=False)
+        data = load_dataset(args, default_n_samples=_DEFAULT_N_SAMPLES, need_labels=False)
     saliency, p_real = saliency_and_p_real(estimator, data.X)  # one pass for both
     y_pred = (p_real >= args.threshold).astype(int)
     shares, panels = panel_shares(saliency, return_panels=True)
@@ -152,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
         fig.savefig(part / "saliency.png", dpi=90)
     print(f"explained {len(data.X)} stamp sets ({data.description})")
     shown = outcomes.copy()
-    for p in panels:
-        shown[p].format = "{:.1%}"
+    for p in panels:  # NaN = an outcome without stamps
+        shown[p].format = lambda v: "n/a" if np.isnan(v) else f"{100 * v:.1f}%"
     print("\n".join(shown.pformat(max_width=-1, max_lines=-1)))
     print(f"wrote {out}/: panel_shares.csv, outcome_table.csv, panel_shares.png, saliency.png")
     return 0

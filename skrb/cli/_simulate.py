@@ -17,7 +17,8 @@ DESCRIPTION = """\
 Simulate labelled DIA stamp sets (skrb.datasets.make_stamps) and write them to an .npz file with
 arrays X (n, 3, H, W: search, template, difference) and y (1 = real, 0 = bogus); the other
 commands read it with --stamps FILE. The per-stamp metadata (injected magnitudes, artifact
-kinds...) go to FILE.meta.ecsv beside it.
+kinds...) go to an ECSV table beside it, the .npz suffix replaced by .meta.ecsv
+(ztf_sim.npz -> ztf_sim.meta.ecsv).
 """
 
 

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.quiet:
         print(f"data: {data.description}", file=sys.stderr)
-        print(f"protocol: {protocol.summary}", file=sys.stderr)
+        print(f"training: {protocol.training}", file=sys.stderr)
     pipeline = build_pipeline(
         args.model,
         protocol,

@@ -220,6 +220,11 @@ def _outcome_names(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray
     return name[(y_true == pos_label).astype(int)], name[(y_pred == pos_label).astype(int)]
 
 
+def _percent(value: float) -> str:
+    """Format a fraction as a percentage, and NaN (no stamps) as ``n/a``."""
+    return "n/a" if np.isnan(value) else f"{100 * value:.1f}%"
+
+
 def outcome_table(
     shares_or_winners: Any,
     y_true: Any,
@@ -265,7 +270,7 @@ def outcome_table(
           outcome     n difference search
     ------------- --- ---------- ------
       real > real   2      50.0%  50.0%
-     real > bogus   0       nan%   nan%
+     real > bogus   0        n/a    n/a
      bogus > real   1     100.0%   0.0%
     bogus > bogus   1       0.0%   0.0%
     """
@@ -295,7 +300,7 @@ def outcome_table(
         rows.append((f"{t} > {p}", t, p, int(mask.sum()), *frac))
     table = Table(rows=rows, names=("outcome", "true", "predicted", "n", *names))
     for name in names:
-        table[name].format = "{:.1%}"
+        table[name].format = _percent
     table.meta["statistic"] = statistic
     table.meta["description"] = (
         "Share of stamps won by each panel (largest share of |attribution|), by outcome"
