@@ -109,7 +109,8 @@ sphinx_gallery_conf = {
 # -- HTML --------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skrb {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["skrb.css"]  # wide tables scroll instead of being cut off
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

@@ -63,11 +63,49 @@ def test_plot_outcome_shares(rng):
     assert len(fig.axes) == 2
     ax = fig.axes[0]
     assert len(ax.patches) == 4 * 3  # four outcomes x three panels
-    heights = [p.get_height() for p in ax.patches[:4]]  # the search bars
-    np.testing.assert_allclose(heights, np.nan_to_num(np.asarray(table["search"])) * 100)
+    # panels in the display order (difference, search, template), one colour per panel
+    from matplotlib.colors import to_hex
+
+    from skrb._panels import PANEL_COLORS
+
+    for j, panel in enumerate(("difference", "search", "template")):
+        bars = ax.patches[4 * j : 4 * (j + 1)]
+        heights = [p.get_height() for p in bars]
+        np.testing.assert_allclose(heights, np.nan_to_num(np.asarray(table[panel])) * 100)
+        assert {to_hex(p.get_facecolor()) for p in bars} == {PANEL_COLORS[panel].lower()}
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1  # outside the axes
     assert len(plot_outcome_shares(table).axes) == 1
     with pytest.raises(ValueError, match="outcome_table"):
         plot_outcome_shares({"x": table["outcome", "n"]})
+
+
+def test_plot_share_distributions_one_box_per_panel_and_outcome(rng):
+    from skrb.explain import plot_share_distributions
+
+    shares = rng.dirichlet([3, 1, 1], size=60)
+    y_true, y_pred = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    panels = ("difference", "search", "template")
+    fig = plot_share_distributions({"DIA": (shares, panels, y_true, y_pred)})
+    (ax,) = fig.axes
+    means = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata())]
+    assert len(means) == 4 * 3
+    real_real = (y_true == 1) & (y_pred == 1)
+    assert means[0].get_ydata()[0] == pytest.approx(100 * shares[real_real, 0].mean())
+
+
+def test_plot_saliency_marks_unread_and_masked_pixels_and_ids(stamps):
+    stamps = stamps.copy()
+    stamps[0, 0, 0, 0] = np.nan
+    unread = np.zeros(stamps.shape[1:], dtype=bool)
+    unread[:, -2:, :] = True
+    fig = plot_saliency(
+        stamps, np.abs(np.nan_to_num(stamps)), indices=[0], ids=["cand 7"] * 4, unread=unread
+    )
+    assert fig.axes[0].get_ylabel().startswith("cand 7")
+    assert len(fig.axes[0].images) == 2  # the stamp and the unread overlay
+    with pytest.raises(ValueError, match="unread has shape"):
+        plot_saliency(stamps, np.abs(np.nan_to_num(stamps)), unread=unread[0])
 
 
 def test_plot_method_comparison(stamps, tmp_path):

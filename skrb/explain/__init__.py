@@ -24,7 +24,12 @@ saturate.
 
 from skrb.explain._gradients import gradient_saliency, integrated_gradients, smoothgrad
 from skrb.explain._panels import OUTCOMES, outcome_table, panel_shares, winning_panel
-from skrb.explain._plots import plot_method_comparison, plot_outcome_shares, plot_saliency
+from skrb.explain._plots import (
+    plot_method_comparison,
+    plot_outcome_shares,
+    plot_saliency,
+    plot_share_distributions,
+)
 from skrb.explain._sanity import model_randomization_check, randomized_copy
 from skrb.explain._shap import shap_values
 
@@ -38,6 +43,7 @@ __all__ = [
     "plot_method_comparison",
     "plot_outcome_shares",
     "plot_saliency",
+    "plot_share_distributions",
     "randomized_copy",
     "shap_values",
     "smoothgrad",

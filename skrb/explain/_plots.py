@@ -14,14 +14,23 @@ import numpy as np
 from astropy.table import Table
 from matplotlib.figure import Figure
 
-from skrb._panels import PANELS
+from skrb._panels import DISPLAY_ORDER, PANEL_COLORS, PANELS
 from skrb.explain._panels import _as_panels, panel_shares
 from skrb.utils.validation import check_stamp_sets
 
-__all__ = ["plot_method_comparison", "plot_outcome_shares", "plot_saliency"]
+__all__ = [
+    "plot_method_comparison",
+    "plot_outcome_shares",
+    "plot_saliency",
+    "plot_share_distributions",
+]
 
 _SHORT = {"search": "srch", "template": "tmpl", "difference": "diff"}
-_PAPER_ORDER = ("difference", "search", "template")
+_PAPER_ORDER = DISPLAY_ORDER
+#: Colour of masked (NaN) pixels in stamp images, and of the pixels a network never reads.
+MASKED_COLOR = "#00E5FF"
+UNREAD_COLOR = "#FF00FF"
+_LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
 
 
 def _finish(fig: Figure, path: str | Path | None) -> Figure:
@@ -42,6 +51,19 @@ def _check_indices(indices: Sequence[int] | None, n: int, limit: int) -> list[in
     return chosen
 
 
+def _rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(color, alpha)
+
+
+def _with_bad(cmap: str, color: str) -> Any:
+    """``cmap`` with NaN pixels drawn in ``color`` (matplotlib leaves them transparent)."""
+    import matplotlib
+
+    return matplotlib.colormaps[cmap].with_extremes(bad=color)
+
+
 def _hide(ax: Any) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -58,13 +80,16 @@ def plot_saliency(
     max_stamps: int = 6,
     cmap: str = "gray",
     saliency_cmap: str = "inferno",
+    ids: Sequence[Any] | None = None,
+    unread: Any = None,
     path: str | Path | None = None,
 ) -> Figure:
     """Stamp panels with their saliency maps beside them, one candidate per row (as the paper).
 
     Each row shows the panels the model reads (difference, search, template order) and then the
-    attribution magnitude of each, on one colour scale per row so the panels compare; titles give
-    the panel shares.
+    attribution magnitude ``|a|`` of each, on one colour scale per row so the panels compare;
+    titles give each panel's share of the row's total ``|a|``. Masked (NaN) pixels are drawn in
+    cyan (``MASKED_COLOR``); pixels the network never reads (``unread``) are tinted magenta.
 
     Parameters
     ----------
@@ -82,6 +107,12 @@ def plot_saliency(
         Rows shown when ``indices`` is None.
     cmap, saliency_cmap : str
         Colour maps of the stamps and of the saliency.
+    ids : sequence, optional
+        A label per sample of ``X`` (e.g. the candidate id) shown at the left of its row;
+        default ``#<index>``.
+    unread : ndarray of bool of shape (3, H, W), optional
+        Pixels (in :data:`skrb.PANELS` order) the network never reads, tinted in every row
+        (their gradient is exactly zero).
     path : str or Path, optional
         Save the figure there.
 
@@ -111,18 +142,30 @@ def plot_saliency(
     k = len(panels)
     fig = Figure(figsize=(1.6 * 2 * k, 1.7 * len(rows)), layout="constrained")
     axes = fig.subplots(len(rows), 2 * k, squeeze=False)
+    stamp_cmap = _with_bad(cmap, MASKED_COLOR)
+    overlay = None
+    if unread is not None:
+        unread = np.asarray(unread, dtype=bool)
+        if unread.shape != stamps.shape[1:]:
+            raise ValueError(f"unread has shape {unread.shape}; expected {stamps.shape[1:]}.")
+        overlay = np.zeros((*unread.shape, 4))
+        overlay[unread] = _rgba(UNREAD_COLOR, 0.55)
     for r, i in enumerate(rows):
         mag = np.abs(A[i, [PANELS.index(p) for p in panels]])
         vmax = float(np.nanmax(mag)) or 1.0
         for j, p in enumerate(panels):
             ax_img, ax_sal = axes[r, j], axes[r, k + j]
-            ax_img.imshow(stamps[i, PANELS.index(p)], cmap=cmap, origin="lower")
+            ax_img.imshow(stamps[i, PANELS.index(p)], cmap=stamp_cmap, origin="lower")
             ax_sal.imshow(mag[j], cmap=saliency_cmap, vmin=0, vmax=vmax, origin="lower")
-            ax_img.set_title(_SHORT[p], fontsize=8)
-            ax_sal.set_title(f"|a| {_SHORT[p]} {shares[r, names.index(p)]:.0%}", fontsize=8)
+            if overlay is not None:
+                for ax in (ax_img, ax_sal):
+                    ax.imshow(overlay[PANELS.index(p)], origin="lower", interpolation="nearest")
+            ax_img.set_title(_SHORT[p], fontsize=8, color=PANEL_COLORS[p])
+            share = shares[r, names.index(p)]
+            ax_sal.set_title(f"|a| {_SHORT[p]} {share:.0%}", fontsize=8, color=PANEL_COLORS[p])
             _hide(ax_img)
             _hide(ax_sal)
-        label = f"#{i}"
+        label = f"#{i}" if ids is None else str(ids[i])
         if y_true is not None and y_pred is not None:
             name = {1: "real", 0: "bogus"}
             label += f"\n{name.get(int(np.asarray(y_true)[i]), '?')}>"
@@ -162,21 +205,106 @@ def plot_outcome_shares(
     fig = Figure(figsize=(4.5 * len(named), 3.2), layout="constrained")
     axes = fig.subplots(1, len(named), squeeze=False)[0]
     for ax, (name, table) in zip(axes, named.items(), strict=True):
-        panels = [c for c in table.colnames if c in PANELS]
+        panels = [p for p in DISPLAY_ORDER if p in table.colnames]
         if not panels or "outcome" not in table.colnames:
             raise ValueError("Expected a table from skrb.explain.outcome_table.")
         x = np.arange(len(table))
         width = 0.8 / len(panels)
         for j, p in enumerate(panels):
             values = np.nan_to_num(np.asarray(table[p], dtype=float)) * 100
-            ax.bar(x + (j - (len(panels) - 1) / 2) * width, values, width, label=_SHORT[p])
+            ax.bar(
+                x + (j - (len(panels) - 1) / 2) * width,
+                values,
+                width,
+                label=_SHORT[p],
+                color=PANEL_COLORS[p],
+            )
         ticks = zip(table["outcome"], table["n"], strict=True)
         ax.set_xticks(x, [f"{outcome}\n(n={n})" for outcome, n in ticks])
         ax.tick_params(axis="x", labelsize=7)
         ax.set_ylim(0, 100)
         ax.set_ylabel("stamps won by panel (%)")
         ax.set_title(name)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, **_LEGEND_OUTSIDE)
+    return _finish(fig, path)
+
+
+def plot_share_distributions(
+    shares: Mapping[str, tuple[Any, Sequence[str], Any, Any]],
+    *,
+    path: str | Path | None = None,
+) -> Figure:
+    """Distributions of each panel's share of |gradient|, per outcome and model.
+
+    Winner-takes-all bars hide how close the panels are; this shows, for every outcome (true >
+    predicted), a box per panel (median, quartiles, whiskers at the 5th and 95th percentiles)
+    and the mean share as a white dot, in the panel colours of every skrb figure.
+
+    Parameters
+    ----------
+    shares : mapping of str -> (shares, panels, y_true, y_pred)
+        Per model: the ``(n, k)`` panel shares (:func:`~skrb.explain.panel_shares`), the ``k``
+        panel names of its columns, and the true and predicted labels (1 = real).
+    path : str or Path, optional
+        Save the figure there.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.explain import plot_share_distributions
+    >>> S = np.random.default_rng(0).dirichlet([2, 1, 1], size=40)
+    >>> y = np.arange(40) % 2
+    >>> fig = plot_share_distributions({"DIA": (S, ("difference", "search", "template"), y, y)})
+    >>> len(fig.axes)
+    1
+    """
+    from skrb.explain._panels import OUTCOMES
+
+    if not shares:
+        raise ValueError("No panel shares given.")
+    fig = Figure(figsize=(5.2 * len(shares) + 0.8, 3.4), layout="constrained")
+    axes = fig.subplots(1, len(shares), squeeze=False)[0]
+    label = {"real": 1, "bogus": 0}
+    for ax, (name, (S, names, y_true, y_pred)) in zip(axes, shares.items(), strict=True):
+        S = np.asarray(S, dtype=float)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        panels = [p for p in DISPLAY_ORDER if p in names]
+        width = 0.8 / len(panels)
+        ticks = []
+        for o, (t, pr) in enumerate(OUTCOMES):
+            mask = (y_true == label[t]) & (y_pred == label[pr])
+            ticks.append(f"{t} > {pr}\n(n={int(mask.sum())})")
+            for j, p in enumerate(panels):
+                values = S[mask, list(names).index(p)] * 100
+                values = values[np.isfinite(values)]
+                if not values.size:
+                    continue
+                x = o + (j - (len(panels) - 1) / 2) * width
+                box = ax.boxplot(
+                    values,
+                    positions=[x],
+                    widths=width * 0.85,
+                    whis=(5, 95),
+                    showfliers=False,
+                    patch_artist=True,
+                    medianprops={"color": "black"},
+                )
+                box["boxes"][0].set_facecolor(PANEL_COLORS[p])
+                ax.plot(x, values.mean(), "o", ms=4, mfc="white", mec="black", mew=0.8)
+        for p in panels:
+            ax.bar(0, 0, color=PANEL_COLORS[p], label=_SHORT[p])  # legend handles only
+        ax.plot([], [], "o", ms=4, mfc="white", mec="black", label="mean")
+        ax.set_xticks(range(len(OUTCOMES)), ticks)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlim(-0.5, len(OUTCOMES) - 0.5)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("share of |gradient| (%)")
+        ax.set_title(name)
+        ax.legend(fontsize=7, **_LEGEND_OUTSIDE)
     return _finish(fig, path)
 
 

@@ -51,6 +51,7 @@ _INTERNAL = {
     "inference_function": "skrb.models._receptive_field",
     "predict_batches": "skrb.models._inference",
     "restore_network": "skrb.models._scikeras",
+    "read_region": "skrb.models._receptive_field",
 }
 
 

@@ -74,6 +74,12 @@ def read_region(model: Any) -> tuple[int, int] | None:
     region : tuple of (int, int) or None
         ``(rows, columns)`` read from the top-left corner, or None when the network reads its
         whole image or is not such a chain (nothing can then be cropped).
+
+    Examples
+    --------
+    >>> from skrb.models import ARCHITECTURES, build_stamp_cnn, read_region
+    >>> read_region(build_stamp_cnn((51, 153, 1), **ARCHITECTURES["dia"]))
+    (44, 148)
     """
     if not isinstance(model, keras.Sequential):
         return None

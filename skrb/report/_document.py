@@ -8,6 +8,7 @@ same list renders to ``report.md`` (readable on GitHub or in any editor) and ``r
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +16,22 @@ from typing import Any
 __all__ = ["Document"]
 
 _CSS = (
-    "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;"
-    "text-align:right}th{background:#eee}td:first-child{text-align:left}"
+    "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222;"
+    "text-align:left;line-height:1.4}"
+    ".table-wrap{overflow-x:auto;margin:1em 0}"
+    "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;"
+    "text-align:left;vertical-align:top}th{background:#eee}"
     "figure{margin:1.5em 0}img{max-width:100%}figcaption{color:#555;font-size:.95em}"
     "pre{background:#f6f6f6;padding:.8em;overflow-x:auto}"
 )
+
+#: ``[text](target)``: a link, in Markdown as written and in HTML as an ``<a>`` element.
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def _inline_html(text: str) -> str:
+    """Escape text for HTML and turn its ``[text](target)`` links into ``<a>`` elements."""
+    return _LINK.sub(r'<a href="\2">\1</a>', html.escape(text))
 
 
 def _cell(text: str) -> str:
@@ -64,7 +75,7 @@ class Document:
         return self
 
     def paragraph(self, text: str) -> Document:
-        """Append a paragraph of plain text (``**bold**`` and ``code`` are left as written)."""
+        """Append a paragraph of plain text; ``[text](target)`` is a link in both renderings."""
         self.blocks.append(("paragraph", text))
         return self
 
@@ -129,17 +140,26 @@ class Document:
             if kind == "heading":
                 out.append(f"<h2>{esc(content)}</h2>")
             elif kind == "paragraph":
-                out.append(f"<p>{esc(content)}</p>")
+                out.append(f"<p>{_inline_html(content)}</p>")
             elif kind == "table":
                 headers, rows = content
-                out.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>")
-                out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows]
-                out.append("</table>")
+                out.append(
+                    '<div class="table-wrap"><table><tr>'
+                    + "".join(f"<th>{esc(h)}</th>" for h in headers)
+                    + "</tr>"
+                )
+                out += [
+                    "<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>"
+                    for r in rows
+                ]
+                out.append("</table></div>")
             elif kind == "figure":
                 path, caption = content
+                alt = _LINK.sub(r"\1", caption)
                 out.append(
-                    f'<figure><img src="{esc(path)}" alt="{esc(caption)}">'
-                    f"<figcaption>{esc(caption)}</figcaption></figure>"
+                    f'<figure><a href="{esc(path)}"><img src="{esc(path)}" alt="{esc(alt)}"></a>'
+                    f'<figcaption>{_inline_html(caption)} (<a href="{esc(path)}">'
+                    f"{esc(path)}</a>)</figcaption></figure>"
                 )
             else:
                 out.append(f"<pre>{esc(content)}</pre>")

@@ -117,7 +117,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     ax_roc.plot([0, 1], [0, 1], color="grey", ls="--", lw=0.8, label="chance")
     ax_roc.set(xlabel="false positive rate", ylabel="true positive rate (1 - MDR)")
     ax_roc.set_title("ROC curves")
-    ax_roc.legend(loc="lower right")
+    ax_roc.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), fontsize="small", frameon=False)
     for level in result.fpr_levels:
         ax_mdr.axvline(max(level, floor), color="grey", ls=":", lw=1)
     ax_mdr.set_xscale("log")
@@ -125,8 +125,8 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     ax_mdr.set_ylim(0, 1)
     ax_mdr.set(xlabel="false positive rate (log)", ylabel="missed detection rate")
     levels = ", ".join(f"{100 * v:g} %" for v in result.fpr_levels)
-    ax_mdr.set_title(f"MDR vs FPR (dotted: FPR {levels})")
-    ax_mdr.legend(loc="upper right")
+    ax_mdr.set_title(f"MDR vs FPR, pooled over folds (dotted: FPR {levels})")
+    ax_mdr.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), fontsize="small", frameon=False)
     return fig
 
 
@@ -199,6 +199,14 @@ def plot_learning_curves(result: ComparisonResult) -> Figure | None:
                 ax.text(0.5, 0.5, "no history", ha="center", va="center", transform=ax.transAxes)
         handles = axes[0, col].get_legend_handles_labels()[0]
         if handles:
-            axes[0, col].legend(fontsize="small", title="solid: train, dashed: validation")
+            axes[-1, col].legend(
+                fontsize="small",
+                title="solid: train, dashed: validation",
+                title_fontsize="small",
+                loc="upper left",
+                bbox_to_anchor=(0.0, -0.3),
+                frameon=False,
+                ncols=min(len(handles), 3),
+            )
     fig.suptitle("Learning curves")
     return fig

@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from skrb.metrics import mdr_at_fpr
 from skrb.model_selection import ComparisonResult
+from skrb.report._diagnostics import model_warnings
 from skrb.report._document import Document
 from skrb.report._figures import (
     _history_keys,
@@ -32,6 +34,7 @@ from skrb.report._figures import (
     plot_roc_curves,
 )
 from skrb.report._tables import write_csv
+from skrb.report._versus_paper import paper_section
 from skrb.utils import atomic_directory, check_output_path, jsonable, mean_std
 
 __all__ = ["check_report_directory", "write_report"]
@@ -99,50 +102,89 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
     doc.paragraph(
         f"All models were trained and tested on the same folds ({split}). Positive class = real. "
         f"MDR (missed detection rate) and FPR are at P(real) >= {result.threshold:g}; "
-        "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %."
+        "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %, read on each fold "
+        "and averaged (the MDR-FPR curve of the figures pools the folds instead)."
     )
+    headers = [
+        f"{m} (fold mean)" if m.startswith("mdr@") and result.n_folds > 1 else m for m in metrics
+    ]
     rows = [
         [row["model"], *(mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
         for row in summary
     ]
-    doc.table(["model", *metrics], rows)
-    doc.heading("Paired tests")
+    doc.table(["model", *headers], rows)
+    for sentence in model_warnings(result):
+        doc.paragraph(f"Warning: {sentence}")
+    _paired_tests(doc, result)
     doc.paragraph(
-        "Differences in accuracy between models on the same folds. The t-test is the "
-        "Nadeau-Bengio corrected resampled t-test (its variance is inflated by n_test/n_train "
-        "because folds share training data); McNemar's exact test compares the pooled "
-        "out-of-fold predictions sample by sample."
+        "Fit time per fold (s, wall clock): "
+        + ", ".join(f"{r['model']} {r['fit_time_mean']:.1f}" for r in summary)
+        + "."
+    )
+
+
+def _paired_tests(doc: Document, result: ComparisonResult) -> None:
+    doc.heading("Paired tests: is the difference real?")
+    tests = result.paired_tests()
+    if not tests:
+        doc.paragraph("Only one model was evaluated: nothing to compare.")
+        return
+    doc.paragraph(
+        "Two tests answer two different questions. The corrected resampled t-test "
+        "(Nadeau-Bengio) asks: would the accuracy difference hold if the models were trained "
+        "again on new training sets from the same source? It works from the per-fold "
+        "differences and inflates their variance because folds share training data, so with "
+        "few folds it has little power. McNemar's exact test asks: on these very test stamps, "
+        "does one trained model get right significantly more of the stamps the two disagree "
+        "on? With thousands of stamps it is very sensitive, but it says nothing about how much "
+        "the models would change with new training data."
     )
     rows = []
-    for test in result.paired_tests():
+    for test in tests:
         mc = test["mcnemar"]
         rows.append(
             [
                 " - ".join(test["models"]),
                 f"{test['mean_difference']:+.4f}",
-                "n/a" if np.isnan(test["t_pvalue"]) else f"{test['t_pvalue']:.3g}",
+                "n/a (one split)" if np.isnan(test["t_pvalue"]) else f"{test['t_pvalue']:.3g}",
                 f"{mc['only_a_correct']} / {mc['only_b_correct']}",
                 f"{mc['pvalue']:.3g}",
             ]
         )
-    if rows:
-        doc.table(
-            [
-                "models (a - b)",
-                "accuracy difference",
-                "corrected t-test p",
-                "only a / only b correct",
-                "McNemar p",
-            ],
-            rows,
-        )
-    else:
-        doc.paragraph("Only one model was evaluated: nothing to compare.")
-    doc.paragraph(
-        "Fit time per fold (s): "
-        + ", ".join(f"{r['model']} {r['fit_time_mean']:.1f}" for r in summary)
-        + "."
+    doc.table(
+        [
+            "models (a - b)",
+            "accuracy difference",
+            "corrected t-test p (new training sets?)",
+            "only a / only b correct",
+            "McNemar p (these stamps?)",
+        ],
+        rows,
     )
+    for test in tests:
+        doc.paragraph(_read_paired_test(test))
+
+
+def _read_paired_test(test: dict) -> str:
+    """One plain sentence reading both tests of a pair, at the 5 % level."""
+    a, b = test["models"]
+    better = a if test["mean_difference"] > 0 else b
+    t_p, mc_p = test["t_pvalue"], test["mcnemar"]["pvalue"]
+    on_stamps = (
+        f"on these test stamps {better} is significantly more accurate (McNemar p = {mc_p:.2g})"
+        if mc_p < 0.05
+        else f"on these test stamps the two are not distinguishable (McNemar p = {mc_p:.2g})"
+    )
+    if np.isnan(t_p):
+        retrain = "with one split, whether it would hold on new training sets is not tested"
+    elif t_p < 0.05:
+        retrain = f"and the difference should hold on new training sets (t-test p = {t_p:.2g})"
+    else:
+        retrain = (
+            f"but with these folds the evidence that it holds on new training sets is weak "
+            f"(t-test p = {t_p:.2g}; more folds or repeated CV would tell)"
+        )
+    return f"{a} vs {b}: {on_stamps}, {retrain}."
 
 
 def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -> None:
@@ -154,11 +196,26 @@ def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -
         "real / bogus; the top-right cell's percentage is the MDR, the bottom-left's the FPR.",
     )
     path = _save(plot_roc_curves(result), directory, "roc_curves")
+    pooled = []
+    for name in result.model_names:
+        y_true, y_score = result.out_of_fold(name)
+        values = ", ".join(
+            f"{100 * mdr_at_fpr(y_true, y_score, level):.1f} % at FPR {100 * level:g} %"
+            for level in result.fpr_levels
+        )
+        pooled.append(f"{name} {values}")
+    fold_note = (
+        " These pooled values can differ from the table's mdr@fpr columns, which are means of "
+        "per-fold values."
+        if result.n_folds > 1
+        else ""
+    )
     doc.figure(
         path,
-        "Left: ROC curves (thick: pooled out-of-fold scores, thin: single folds). Right: the "
-        "missed detection rate against the false positive rate, log scale; dotted lines mark "
-        "the FPR levels of the table.",
+        "Left: ROC curves (thick: pooled out-of-fold scores, thin: single folds; the legend's "
+        "AUC is the mean over folds). Right: the missed detection rate against the false "
+        "positive rate, log scale, of the pooled scores; dotted lines mark the FPR levels of "
+        "the table. Read off the pooled curves: " + "; ".join(pooled) + "." + fold_note,
     )
     fig = plot_learning_curves(result)
     if fig is not None:
@@ -249,12 +306,14 @@ def _write(
     ]
     doc.heading("Data and protocol").table(["item", "value"], facts)
     _metrics_section(doc, result)
+    paper_section(doc, result, gap=description.get("versus the paper"))
     _figures_section(doc, result, directory)
     if sections is not None:
         sections(doc, directory)
     doc.paragraph(
-        "Machine-readable results: metrics.json (everything), metrics.csv (one row per model), "
-        "folds.csv (one row per model and fold)."
+        "Machine-readable results: [metrics.json](metrics.json) (everything), "
+        "[metrics.csv](metrics.csv) (one row per model), [folds.csv](folds.csv) (one row per "
+        "model and fold)."
     )
     (directory / "report.html").write_text(doc.to_html())
     (directory / "report.md").write_text(doc.to_markdown())
