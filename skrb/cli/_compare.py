@@ -17,7 +17,7 @@ from skrb.cli._options import (
     probability,
     training_overrides,
 )
-from skrb.cli._protocols import PROTOCOLS
+from skrb.cli._protocols import PROTOCOLS, paper_gap, precision_text
 
 __all__ = ["add_parser", "run"]
 
@@ -34,7 +34,7 @@ EPILOG = """\
 examples:
   skrb compare --protocol quick --report skrb_report
   skrb compare --models dia nodia braai --survey ztf --n-samples 3000
-  skrb compare --alerts data/ztf_alerts --label 'drb>=0.5' --cv 3
+  skrb compare --alerts data/ztf_alerts --label 'rb>=0.5' --cv 3
   skrb compare --autoscan ~/autoscan --protocol paper --report paper_report
 """
 
@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     data = load_dataset(args, default_n_samples=protocol.n_samples)
     _log(args, f"data: {data.description}")
     _log(args, f"protocol: {protocol.summary}")
+    precision = precision_text(protocol)
+    _log(args, f"precision: {precision}")
     estimators = {
         DISPLAY_NAMES[m]: build_pipeline(
             m,
@@ -135,10 +137,17 @@ def run(args: argparse.Namespace) -> int:
             "data": data.description,
             "protocol": protocol.summary,
             "overrides": ", ".join(f"{k}={v}" for k, v in overrides.items()) or "none",
+            "precision": precision,
+            "versus the paper": paper_gap(result, protocol, data.description, overrides),
             "random_state": args.random_state,
             "command": args.command_line,
         }
-        sections = SaliencySection(result, data.X, n_examples=args.n_examples)
+        ids = None
+        for column in ("candid", "ID"):  # ZTF alerts, DES autoScan
+            if data.meta is not None and column in data.meta.colnames:
+                ids = [f"{column} {c}" for c in data.meta[column]]
+                break
+        sections = SaliencySection(result, data.X, n_examples=args.n_examples, ids=ids)
         page = write_report(result, args.report, description=description, sections=sections)
         print(f"report: {page} (and {page.with_suffix('.html').name})")
     return 0

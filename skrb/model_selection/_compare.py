@@ -22,7 +22,6 @@ from sklearn.metrics import roc_curve
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, validate_params
-from tqdm.auto import tqdm
 
 from skrb.metrics import real_bogus_confusion_matrix, real_bogus_report
 from skrb.model_selection._paired import corrected_resampled_ttest, mcnemar_test
@@ -497,7 +496,8 @@ def compare_models(
     fit_params : dict of str to dict, optional
         Extra ``fit`` keyword arguments per model name.
     progress : bool, default=True
-        Show a progress bar over (fold, model) fits.
+        Print a header before each fit (``"DIA fold 1/3: training on 1000, testing on 500"``,
+        so that the model's own progress output is attributed) and a result line after it.
 
     Returns
     -------
@@ -550,11 +550,15 @@ def compare_models(
         key: {n: [] for n in names}
         for key in ("scores", "metrics", "histories", "fit", "score", "est")
     }
-    bar = tqdm(total=len(splits) * len(names), desc="compare", unit="fit", disable=not progress)
     for i, (train, test) in enumerate(splits):
         X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+        fold = f"fold {i + 1}/{len(splits)}" if len(splits) > 1 else "hold-out split"
         for name, estimator in zip(names, estimators.values(), strict=True):
-            bar.set_postfix_str(f"fold {i + 1}/{len(splits)}: {name}")
+            if progress:
+                print(
+                    f"{name} {fold}: training on {len(train)}, testing on {len(test)}",
+                    flush=True,
+                )
             model = clone(estimator)
             start = time.perf_counter()
             model.fit(X_train, y[train], **fit_params.get(name, {}))
@@ -563,14 +567,17 @@ def compare_models(
             out["fit"][name].append(fitted - start)
             out["score"][name].append(time.perf_counter() - fitted)
             out["scores"][name].append(score)
-            out["metrics"][name].append(
-                real_bogus_report(y[test], score, threshold=threshold, fpr_levels=levels)
-            )
+            report = real_bogus_report(y[test], score, threshold=threshold, fpr_levels=levels)
+            out["metrics"][name].append(report)
             out["histories"][name].append(_history(model))
             if return_estimators:
                 out["est"][name].append(model)
-            bar.update()
-    bar.close()
+            if progress:
+                print(
+                    f"{name} {fold}: test accuracy {report['accuracy']:.3f}, "
+                    f"fit {fitted - start:.0f} s",
+                    flush=True,
+                )
     return ComparisonResult(
         model_names=names,
         y=y,
