@@ -15,6 +15,11 @@ from skrb.cli import build_parser, main
 
 # Order matters: later examples read what earlier ones wrote (dia.joblib).
 ORDER = ("simulate", "train", "compare", "score", "explain")
+# Examples of features announced in --help before they land: each must fail (plainly) until it
+# does; then this test asks for its removal from here.
+PENDING = {"--engine dask": "skrb score --engine dask/spark is refused until those engines land"}
+# Example paths that stand for the user's own data, and what the test runs them on.
+STAND_INS = {"night/": "data/ztf_alerts/kowalski", "braai_d6_m7": "data/checkpoints/braai_d6_m7"}
 # Options forced on every example of a command so that it runs in seconds.
 CHEAP = {
     "simulate": {"--n-samples": "40"},
@@ -76,11 +81,18 @@ def test_every_help_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(home))
     for name in ("test.npz", "train.npz", "stamps.npz"):  # files the examples take as given
         assert main(["simulate", "--n-samples", "40", "-o", name]) == 0
-    failures = []
+    failures, landed = [], []
     for command, argv in help_examples():
         argv = [a.replace("~", str(home), 1) if a.startswith("~") else a for a in argv]
+        argv = [STAND_INS.get(a, a) for a in argv]
         for option, value in CHEAP[command].items():
             argv = _force(argv, option, value)
-        if main(argv) != 0:
-            failures.append(shlex.join(["skrb", *argv]))
+        line = shlex.join(["skrb", *argv])
+        pending = [key for key in PENDING if key in line]
+        status = main(argv)
+        if pending and status == 0:
+            landed.append(f"{line} (remove {pending[0]!r} from PENDING)")
+        elif not pending and status != 0:
+            failures.append(line)
     assert not failures, f"--help examples that fail: {failures}\n{capsys.readouterr().err}"
+    assert not landed, f"pending examples that now work: {landed}"

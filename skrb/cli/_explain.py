@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"explained {len(data.X)} stamp sets ({data.description})")
     shown = outcomes.copy()
     for p in panels:  # NaN = an outcome without stamps
-        shown[p].format = lambda v: "n/a" if np.isnan(v) else f"{100 * v:.1f}%"
+        shown[p].format = lambda v: "n/a" if v is np.ma.masked or np.isnan(v) else f"{100 * v:.1f}%"
     print("\n".join(shown.pformat(max_width=-1, max_lines=-1)))
     print(f"wrote {out}/: panel_shares.csv, outcome_table.csv, panel_shares.png, saliency.png")
     return 0

@@ -222,7 +222,9 @@ def _outcome_names(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray
 
 def _percent(value: float) -> str:
     """Format a fraction as a percentage, and NaN (no stamps) as ``n/a``."""
-    return "n/a" if np.isnan(value) else f"{100 * value:.1f}%"
+    if value is np.ma.masked or np.isnan(value):
+        return "n/a"
+    return f"{100 * value:.1f}%"
 
 
 def outcome_table(

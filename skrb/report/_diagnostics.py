@@ -46,7 +46,7 @@ def expected_calibration_error(y_true: np.ndarray, y_score: np.ndarray, n_bins: 
     >>> import numpy as np
     >>> from skrb.report._diagnostics import expected_calibration_error
     >>> round(expected_calibration_error(np.array([0, 1, 1, 0]), np.array([.9, .9, .1, .1])), 2)
-    0.8
+    0.4
     """
     y_true = np.asarray(y_true, dtype=float)
     y_score = np.clip(np.asarray(y_score, dtype=float), 0.0, 1.0)

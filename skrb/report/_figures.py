@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_curve
 
 from skrb.model_selection import ComparisonResult
@@ -17,6 +18,20 @@ from skrb.model_selection import ComparisonResult
 __all__ = ["plot_confusion_matrices", "plot_learning_curves", "plot_roc_curves"]
 
 _LABELS = ("real", "bogus")
+
+#: Model colours: none of them a panel colour (skrb._panels.PANEL_COLORS: blue, orange, green),
+#: so that a colour always means one thing across the report.
+MODEL_COLORS = ("#000000", "#CC79A7", "#D55E00", "#999999", "#56B4E9", "#F0E442")
+
+
+def _model_color(k: int) -> str:
+    return MODEL_COLORS[k % len(MODEL_COLORS)]
+
+
+def _fold_color(fold: int, n_folds: int) -> str:
+    """Shades of grey, darkest first: folds are not panels or models."""
+    level = 0.0 if n_folds <= 1 else 0.6 * fold / (n_folds - 1)
+    return str(round(level, 3))
 
 
 def plot_confusion_matrices(result: ComparisonResult) -> Figure:
@@ -106,7 +121,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     floor = 0.5 / max(n_min, 1)
     aucs = result.summary()["roc_auc_mean"]
     for k, name in enumerate(result.model_names):
-        color = f"C{k}"
+        color = _model_color(k)
         if result.n_folds > 1:
             for i in range(result.n_folds):
                 fpr, tpr, _ = roc_curve(result.test_labels(i), result.scores[name][i])
@@ -181,7 +196,7 @@ def plot_learning_curves(result: ComparisonResult) -> Figure | None:
             for fold, history in enumerate(result.histories[name]):
                 if not history:
                     continue
-                color = f"C{fold}"
+                color = _fold_color(fold, result.n_folds)
                 label = f"fold {fold + 1}" if result.n_folds > 1 else "train"
                 if key in history:
                     epochs = np.arange(1, len(history[key]) + 1)
@@ -193,6 +208,7 @@ def plot_learning_curves(result: ComparisonResult) -> Figure | None:
                 ax.set_title(name)
             if row == len(keys) - 1:
                 ax.set_xlabel("epoch")
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if col == 0:
                 ax.set_ylabel(key)
             if not ax.lines:

@@ -377,14 +377,18 @@ def example_indices(y_true: Any, y_pred: Any, per_outcome: int) -> list[int]:
     return indices
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _unread_text(unread: np.ndarray) -> str:
     """Describe the unread strip, e.g. "the last 7 rows of every panel and 5 columns of ..."."""
     rows = int(unread.all(axis=2).any(axis=0).sum())  # rows unread in every column of a panel
-    parts = [f"the top {rows} rows of every panel as drawn"] if rows else []
+    parts = [f"the top {_count(rows, 'row')} of every panel as drawn"] if rows else []
     for p, mask in zip(PANELS, unread, strict=True):
         cols = int(mask.all(axis=0).sum())
         if cols:
-            parts.append(f"the last {cols} columns of the {p}")
+            parts.append(f"the last {_count(cols, 'column')} of the {p}")
     return " and ".join(parts) or "a few pixels"
 
 

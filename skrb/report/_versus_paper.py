@@ -20,10 +20,12 @@ _TOLERANCE = {"accuracy": 0.01, "mdr": 0.02, "fpr": 0.02, "roc_auc": 0.01}
 _LABEL = {"accuracy": "accuracy", "mdr": "MDR", "fpr": "FPR", "roc_auc": "ROC AUC"}
 
 
-def _fmt(metric: str, value: float | None) -> str:
+def _fmt(metric: str, value: float | None, *, paper: bool = False) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
-    return f"{100 * value:.1f} %" if metric in ("mdr", "fpr") else f"{value:.3f}"
+    if metric in ("mdr", "fpr"):
+        return f"{100 * value:.1f} %"
+    return f"{value:.4g}" if paper else f"{value:.3f}"  # the paper quotes 0.9155
 
 
 def disagreements(result: ComparisonResult) -> list[str]:
@@ -75,7 +77,7 @@ def disagreements(result: ComparisonResult) -> list[str]:
                 )
                 sentences.append(
                     f"{name}: {_LABEL[metric]} {_fmt(metric, mean)} here, "
-                    f"{_fmt(metric, expected)} in the paper ({shown})."
+                    f"{_fmt(metric, expected, paper=True)} in the paper ({shown})."
                 )
     if "DIA" in summary and "noDIA" in summary:
         dia, nodia = summary["DIA"]["accuracy_mean"], summary["noDIA"]["accuracy_mean"]
@@ -110,7 +112,7 @@ def paper_section(doc: Document, result: ComparisonResult, *, gap: str | None = 
     rows = []
     for name in compared:
         paper, row = PAPER[name], summary[name]
-        rows.append([name, "paper", *(_fmt(m, paper.metric(m)) for m in metrics)])
+        rows.append([name, "paper", *(_fmt(m, paper.metric(m), paper=True) for m in metrics)])
         measured = [
             _fmt(m, float(row[f"{m}_mean"])) if f"{m}_mean" in row.colnames else "n/a"
             for m in metrics
