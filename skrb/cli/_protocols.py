@@ -193,8 +193,8 @@ def paper_gap(result: Any, protocol: Protocol, data: str, overrides: dict[str, A
     >>> from types import SimpleNamespace
     >>> from skrb.cli._protocols import PROTOCOLS, paper_gap
     >>> result = SimpleNamespace(splits=[(np.arange(6000), np.arange(3000))])
-    >>> paper_gap(result, PROTOCOLS["quick"], "9000 simulated stamp sets", {})[:59]
-    '4,800 training stamps per fit (7.5 % of the paper's 64,000)'
+    >>> print(paper_gap(result, PROTOCOLS["quick"], "9000 simulated stamp sets", {})[:59])
+    4,800 training stamps per fit (7.5 % of the paper's 64,000)
     """
     params = {**protocol.classifier, **overrides}
     n_train = int(np.mean([len(train) for train, _ in result.splits]))
