@@ -251,6 +251,7 @@ def plot_share_distributions(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        One subplot per model.
 
     Examples
     --------

@@ -36,6 +36,12 @@ class PolicyChoice(NamedTuple):
         ``"mixed_bfloat16"`` or ``"float32"``.
     reason : str
         One line naming the hardware that decided it.
+
+    Examples
+    --------
+    >>> from skrb.models import PolicyChoice
+    >>> PolicyChoice("float32", "CPU without native bfloat16").policy
+    'float32'
     """
 
     policy: str

@@ -61,6 +61,7 @@ def check_report_directory(directory: str | Path, *, what: str = "report folder"
     Returns
     -------
     directory : Path
+        The folder, as a path.
 
     Raises
     ------
