@@ -98,3 +98,17 @@ def test_document_links_render_in_both_formats():
     doc = Document("t").paragraph("see [a.csv](a.csv) & more")
     assert "see [a.csv](a.csv) & more" in doc.to_markdown()
     assert 'see <a href="a.csv">a.csv</a> &amp; more' in doc.to_html()
+
+
+def test_single_split_report_says_test_set_not_folds(rng, tmp_path):
+    y = np.repeat([0, 1], 60)
+    X = rng.normal(size=(120, 2)) + 4 * (2 * y[:, None] - 1)  # separable: accuracy 1.0
+    result = compare_models(
+        {"DIA": LogisticRegression()}, X, y, cv=0.25, random_state=0, progress=False
+    )
+    gap = "12 training stamps per fit, on skrb's simulated stamps."
+    text = write_report(result, tmp_path, description={"versus the paper": gap}).read_text()
+    assert "Confusion matrices on the test set" in text
+    assert "pooled over" not in text and "fold mean" not in text
+    assert "Fit time (s, wall clock)" in text
+    assert "DIA beats the paper's accuracy: on simulated stamps" in text

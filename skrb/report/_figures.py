@@ -83,7 +83,8 @@ def plot_confusion_matrices(result: ComparisonResult) -> Figure:
         ax.set_xticks([0, 1], [f"pred. {lab}" for lab in _LABELS])
         ax.set_yticks([0, 1], [f"true {lab}" for lab in _LABELS])
         ax.set_title(f"{name} (n = {cm.sum()})")
-    fig.suptitle(f"Confusion matrices, P(real) >= {result.threshold:g}, pooled over folds")
+    where = "pooled over folds" if result.n_folds > 1 else "test set"
+    fig.suptitle(f"Confusion matrices, P(real) >= {result.threshold:g}, {where}")
     return fig
 
 
@@ -140,7 +141,8 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     ax_mdr.set_ylim(0, 1)
     ax_mdr.set(xlabel="false positive rate (log)", ylabel="missed detection rate")
     levels = ", ".join(f"{100 * v:g} %" for v in result.fpr_levels)
-    ax_mdr.set_title(f"MDR vs FPR, pooled over folds (dotted: FPR {levels})")
+    where = ", pooled over folds" if result.n_folds > 1 else ""
+    ax_mdr.set_title(f"MDR vs FPR{where} (dotted: FPR {levels})")
     ax_mdr.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), fontsize="small", frameon=False)
     return fig
 

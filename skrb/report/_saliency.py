@@ -202,9 +202,10 @@ class SaliencySection:
         figures = Path(directory) / "figures"
         figures.mkdir(parents=True, exist_ok=True)
         n_test = min(len(self.result.splits[0][1]), self.max_samples)
+        fold = "first fold" if self.result.n_folds > 1 else "training split"
         doc.paragraph(
             f"Vanilla gradient saliency |a| = |d P(predicted class) / d pixel| of the models "
-            f"fitted on the first fold, on {n_test} of its test stamps. A panel wins a stamp when "
+            f"fitted on the {fold}, on {n_test} of its test stamps. A panel wins a stamp when "
             "it holds the largest share of the stamp's total |a|. The paper found the DIA model "
             "reads mostly the difference panel and the noDIA model mostly the template. Panels "
             "are shown in the order difference, search, template, in the same colours (blue, "

@@ -125,10 +125,23 @@ def paper_section(doc: Document, result: ComparisonResult, *, gap: str | None = 
     )
     doc.table(["model", "source", *(_LABEL[m] for m in metrics)], rows)
     found = disagreements(result)
+    better = [
+        name
+        for name in compared
+        if float(summary[name]["accuracy_mean"]) > PAPER[name].accuracy + _TOLERANCE["accuracy"]
+    ]
     if found:
+        easier = (
+            f" {' and '.join(better)} beat{'s' if len(better) == 1 else ''} the paper's "
+            "accuracy: on simulated stamps that says the simulator's task is easier than DES "
+            "autoScan's, not that the models are better."
+            if better and gap and "simulated" in gap
+            else ""
+        )
         doc.paragraph(
             "Where this run and the paper disagree: "
             + " ".join(found)
+            + easier
             + " A smaller training set, fewer epochs or other data (simulated stamps are not DES "
             "autoScan stamps) change these numbers; only a run of the paper's protocol on "
             "autoScan stamps (skrb compare --autoscan DIR --protocol paper) tests the paper."

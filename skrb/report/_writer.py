@@ -100,11 +100,15 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
         if result.n_folds > 1
         else "one stratified hold-out split (the paper's protocol); no spread is available"
     )
+    reading = (
+        "read on each fold and averaged (the MDR-FPR curve of the figures pools the folds instead)"
+        if result.n_folds > 1
+        else "read on the test set"
+    )
     doc.paragraph(
         f"All models were trained and tested on the same folds ({split}). Positive class = real. "
         f"MDR (missed detection rate) and FPR are at P(real) >= {result.threshold:g}; "
-        "mdr@fpr=X% is the MDR at the score threshold where the FPR is X %, read on each fold "
-        "and averaged (the MDR-FPR curve of the figures pools the folds instead)."
+        f"mdr@fpr=X% is the MDR at the score threshold where the FPR is X %, {reading}."
     )
     headers = [
         f"{m} (fold mean)" if m.startswith("mdr@") and result.n_folds > 1 else m for m in metrics
@@ -118,7 +122,8 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
         doc.paragraph(f"Warning: {sentence}")
     _paired_tests(doc, result)
     doc.paragraph(
-        "Fit time per fold (s, wall clock): "
+        ("Fit time per fold" if result.n_folds > 1 else "Fit time")
+        + " (s, wall clock): "
         + ", ".join(f"{r['model']} {r['fit_time_mean']:.1f}" for r in summary)
         + "."
     )
@@ -191,10 +196,12 @@ def _read_paired_test(test: dict) -> str:
 def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -> None:
     doc.heading("Figures")
     path = _save(plot_confusion_matrices(result), directory, "confusion_matrices")
+    several = result.n_folds > 1
+    where = f"pooled over the {result.n_folds} folds' test sets" if several else "on the test set"
     doc.figure(
         path,
-        "Confusion matrices pooled over folds: rows true real / bogus, columns predicted "
-        "real / bogus; the top-right cell's percentage is the MDR, the bottom-left's the FPR.",
+        f"Confusion matrices {where}: rows true real / bogus, columns predicted real / bogus; "
+        "the top-right cell's percentage is the MDR, the bottom-left's the FPR.",
     )
     path = _save(plot_roc_curves(result), directory, "roc_curves")
     pooled = []
@@ -205,27 +212,32 @@ def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -
             for level in result.fpr_levels
         )
         pooled.append(f"{name} {values}")
-    fold_note = (
-        " These pooled values can differ from the table's mdr@fpr columns, which are means of "
-        "per-fold values."
-        if result.n_folds > 1
-        else ""
-    )
+    if several:
+        curves = (
+            "thick: pooled out-of-fold scores, thin: single folds; the legend's AUC is the mean "
+            "over folds"
+        )
+        note = (
+            " These pooled values can differ from the table's mdr@fpr columns, which are means "
+            "of per-fold values."
+        )
+    else:
+        curves, note = "scores on the test set", ""
     doc.figure(
         path,
-        "Left: ROC curves (thick: pooled out-of-fold scores, thin: single folds; the legend's "
-        "AUC is the mean over folds). Right: the missed detection rate against the false "
-        "positive rate, log scale, of the pooled scores; dotted lines mark the FPR levels of "
-        "the table. Read off the pooled curves: " + "; ".join(pooled) + "." + fold_note,
+        f"Left: ROC curves ({curves}). Right: the missed detection rate against the false "
+        f"positive rate, log scale, {where}; dotted lines mark the FPR levels of the table. "
+        "Read off these curves: " + "; ".join(pooled) + "." + note,
     )
     fig = plot_learning_curves(result)
     if fig is not None:
         path = _save(fig, directory, "learning_curves")
         keys = " and ".join(_history_keys(result))
+        folds = "one grey per fold, darkest for fold 1" if several else "one training run"
         doc.figure(
             path,
             f"Learning curves from the Keras training history: {keys} per epoch, solid for "
-            "training, dashed for the validation split, one colour per fold.",
+            f"training, dashed for the validation split; {folds}.",
         )
 
 
