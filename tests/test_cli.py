@@ -251,3 +251,19 @@ def test_read_warnings_are_one_skrb_line(capsys):
         "skrb score: warning: Skipped 1 unreadable file: bad.avro: truncated"
     ]
     assert shown == ["something else"]  # other warnings keep their usual display
+
+
+def test_tensorflow_startup_lines_are_dropped_and_real_warnings_kept(capfd):
+    import os
+
+    from skrb.cli._quiet import startup_noise_filtered
+
+    noise = (
+        b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        b"I0000 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+        b"I0000 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use ...\n"
+    )
+    with startup_noise_filtered():
+        os.write(2, noise + b"W0000 something real went wrong\n")
+    err = capfd.readouterr().err
+    assert err == "W0000 something real went wrong\n"

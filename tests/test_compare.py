@@ -183,3 +183,14 @@ def test_mcnemar_matches_binomial_test(rng):
 def test_make_cv_passes_splitters_through():
     splitter = KFold(4)
     assert make_cv(splitter) is splitter
+
+
+def test_progress_names_model_and_fold_before_each_fit(data, capsys):
+    X, y = data
+    compare_models({"logreg": LogisticRegression()}, X, y, cv=3, random_state=0)
+    out = capsys.readouterr().out.splitlines()
+    headers = [line for line in out if "training on" in line]
+    assert [h.split(":")[0] for h in headers] == [f"logreg fold {i}/3" for i in (1, 2, 3)]
+    assert any(line.startswith("logreg fold 3/3: test accuracy") for line in out)
+    compare_models({"m": LogisticRegression()}, X, y, cv=0.25, random_state=0)
+    assert "m hold-out split: training on" in capsys.readouterr().out

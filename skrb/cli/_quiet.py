@@ -10,12 +10,14 @@ still reach the user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 
-__all__ = ["STARTUP_NOISE", "import_tensorflow_quietly"]
+__all__ = ["STARTUP_NOISE", "import_tensorflow_quietly", "startup_noise_filtered"]
 
 STARTUP_NOISE = re.compile(
     r"absl::InitializeLog\(\)|oneDNN custom operations are on|cpu_feature_guard"
@@ -23,6 +25,39 @@ STARTUP_NOISE = re.compile(
     r"|To enable the following instructions: .* rebuild TensorFlow"
 )
 """Lines of TensorFlow's start-up that carry no information for a skrb user."""
+
+
+@contextlib.contextmanager
+def startup_noise_filtered() -> Iterator[None]:
+    r"""Capture file descriptor 2 inside the block; write back all but :data:`STARTUP_NOISE`.
+
+    Examples
+    --------
+    >>> import os
+    >>> from skrb.cli._quiet import startup_noise_filtered
+    >>> with startup_noise_filtered():
+    ...     _ = os.write(2, b"oneDNN custom operations are on. ...\n")
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, captured)
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = [line for line in text.splitlines(True) if not STARTUP_NOISE.search(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
 
 
 def import_tensorflow_quietly() -> None:
@@ -40,24 +75,5 @@ def import_tensorflow_quietly() -> None:
     """
     if "tensorflow" in sys.modules:
         return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, captured)
+    with startup_noise_filtered():
         import tensorflow  # noqa: F401
-
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            text = capture.read().decode(errors="replace")
-            kept = [line for line in text.splitlines(True) if not STARTUP_NOISE.search(line)]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
