@@ -181,3 +181,16 @@ def test_sigint_during_skrb_compare_leaves_the_old_report_or_the_new(tmp_path):
         else:
             assert proc.returncode != 0
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_linked_report_folder_is_replaced_without_leftovers(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "old.txt").write_text("old")
+    link = tmp_path / "report"
+    link.symlink_to(real)
+    with atomic_directory(link) as part:
+        (part / "new.txt").write_text("new")
+    assert link.is_dir() and not link.is_symlink()
+    assert _snapshot(link).keys() == {"new.txt"} and _snapshot(real).keys() == {"old.txt"}
+    assert _leftovers(tmp_path, "report") == []
