@@ -56,3 +56,18 @@ def test_images_of_another_layout_are_refused(rng):
         panel_shares(nodia_images, layout="dia")
     shares = panel_shares(nodia_images, layout="nodia")
     assert shares.shape == (4, 2)
+
+
+def test_skrb_explain_keeps_the_models_panel_columns():
+    """The CSV of skrb explain has one share column per panel the model reads, always."""
+    from skrb import make_nodia_pipeline
+    from skrb.cli._explain import _model_panels
+
+    assert _model_panels(make_dia_pipeline()) == ("search", "template", "difference")
+    assert _model_panels(make_nodia_pipeline()) == ("search", "template")
+    A = np.ones((2, 3, 4, 4))
+    A[:, 2] = np.nan  # the difference masked in every stamp set given
+    with pytest.warns(RuntimeWarning, match="carry no attributions"):
+        shares = panel_shares(A, panels=_model_panels(make_dia_pipeline()))
+    assert shares.shape == (2, 3) and np.isnan(shares[:, 2]).all()
+    np.testing.assert_allclose(shares[:, :2], 0.5)

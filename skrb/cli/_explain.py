@@ -78,6 +78,18 @@ def _by_prediction(winners: np.ndarray, y_pred: np.ndarray, panels: tuple[str, .
     return Table(rows=rows, names=("outcome", "n", *panels))
 
 
+def _model_panels(estimator: Any) -> tuple[str, ...] | None:
+    """Return the panels the pipeline's stacker feeds its model, in skrb.PANELS order."""
+    from skrb import PANELS
+    from skrb.preprocessing import StampStacker
+
+    stackers = [s for _, s in getattr(estimator, "steps", []) if isinstance(s, StampStacker)]
+    if len(stackers) != 1:
+        return None
+    used = stackers[0].panel_slices((1, 1))
+    return tuple(p for p in PANELS if p in used)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``skrb explain``."""
     from astropy.table import Table
@@ -117,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
         data = load_dataset(args, default_n_samples=_DEFAULT_N_SAMPLES, need_labels=False)
     saliency, p_real = saliency_and_p_real(estimator, data.X)  # one pass for both
     y_pred = (p_real >= args.threshold).astype(int)
-    shares, panels = panel_shares(saliency, return_panels=True)
+    # the model's own panels, so that the columns stay the same even when a panel is masked
+    # in every stamp set given (its shares are then NaN)
+    shares, panels = panel_shares(saliency, panels=_model_panels(estimator), return_panels=True)
     winners = winning_panel(shares, panels)
     table = Table()
     id_column = next(
