@@ -19,7 +19,12 @@ ORDER = ("simulate", "train", "compare", "score", "explain")
 # does; then this test asks for its removal from here.
 PENDING = {"--engine dask": "skrb score --engine dask/spark is refused until those engines land"}
 # Example paths that stand for the user's own data, and what the test runs them on.
-STAND_INS = {"night/": "data/ztf_alerts/kowalski", "braai_d6_m7": "data/checkpoints/braai_d6_m7"}
+STAND_INS = {
+    "night/": "data/ztf_alerts/kowalski",
+    "braai_d6_m7": "data/checkpoints/braai_d6_m7",
+    "rubin_alerts/": "data/rubin_alerts/boom-wire",
+    "dia_model.h5": "data/checkpoints/acero_cuellar_2023/model_checkpoint_AAD_3s3DH.h5",
+}
 # Options forced on every example of a command so that it runs in seconds.
 CHEAP = {
     "simulate": {"--n-samples": "40"},
