@@ -8,6 +8,7 @@ import tensorflow as tf
 from _toy import ToyClassifier, make_toy_stamps, toy_classifier, toy_pipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skrb.explain import (
     gradient_saliency,
@@ -228,8 +229,10 @@ def test_shap_values_gradient_and_deep(stamps):
         shap_values(clf, images, method="kernel")
     with pytest.raises(ValueError, match="n_background"):
         shap_values(clf, images, n_background=0)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="'batch_size' parameter of shap_values"):
         shap_values(clf, images, batch_size=0)
+    with pytest.raises(InvalidParameterError, match="'method' parameter of shap_values"):
+        shap_values(clf, images, method="kernel")
 
 
 def test_model_randomization_check(stamps):
@@ -278,3 +281,22 @@ def test_saliency_maps_back_through_a_resizer(stamps):
     assert got.shape == small.shape and np.isfinite(got).all()
     direct = gradient_saliency(pipe[1:], pipe[0].transform(small))
     np.testing.assert_array_equal(got, direct[:, :, 2:-2, 2:-2])
+
+
+@pytest.mark.parametrize(
+    ("explainer", "kwargs"),
+    [
+        (gradient_saliency, {"batch_size": 0}),
+        (gradient_saliency, {"absolute": "yes"}),
+        (smoothgrad, {"n_samples": 0}),
+        (smoothgrad, {"noise_level": -0.1}),
+        (integrated_gradients, {"n_steps": 0}),
+        (integrated_gradients, {"batch_size": 2.5}),
+        (shap_values, {"n_background": 0}),
+    ],
+)
+def test_explainers_refuse_bad_parameters_before_any_work(explainer, kwargs):
+    name = next(iter(kwargs))
+    # the estimator is not even looked at: the parameters are checked first
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of {explainer.__name__}"):
+        explainer(object(), np.zeros((1, 3, 5, 5)), **kwargs)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 from tqdm.auto import tqdm
 
 from skrb.explain._target import ExplainTarget, check_images, resolve_target
@@ -94,6 +95,16 @@ def _class_index(target: Any, classes: np.ndarray, n_samples: int) -> np.ndarray
     return np.array([lookup[v] for v in labels.tolist()], dtype=np.int32)
 
 
+_COMMON = {
+    "estimator": "no_validation",  # resolve_target checks it
+    "X": ["array-like"],
+    "target": "no_validation",  # _class_index checks it against the classes
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "verbose": ["verbose"],
+}
+"""Constraints shared by the explainers (validate_params)."""
+
+
 def _check_positive_int(value: Any, name: str) -> int:
     if not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
@@ -122,6 +133,10 @@ def _predicted_index(model: Any, images: np.ndarray, index: np.ndarray) -> np.nd
     return np.where(index < 0, np.argmax(proba, axis=1), index).astype(np.int32)
 
 
+@validate_params(
+    {**_COMMON, "absolute": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def gradient_saliency(
     estimator: Any,
     X: Any,
@@ -240,6 +255,16 @@ def saliency_and_p_real(
     return resolved.to_output(out), p_real
 
 
+@validate_params(
+    {
+        **_COMMON,
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "noise_level": [Interval(numbers.Real, 0, None, closed="left")],
+        "absolute": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def smoothgrad(
     estimator: Any,
     X: Any,
@@ -301,9 +326,6 @@ def smoothgrad(
     >>> smoothgrad(pipe, X[:2], n_samples=4, random_state=0).shape
     (2, 3, 51, 51)
     """
-    _check_positive_int(n_samples, "n_samples")
-    if not isinstance(noise_level, numbers.Real) or not noise_level >= 0:
-        raise ValueError(f"noise_level must be a non-negative number; got {noise_level!r}.")
     resolved, index = _prepare(estimator, X, target)
     batch_size = _check_positive_int(batch_size, "batch_size")
     rng = check_random_state(random_state)
@@ -349,6 +371,14 @@ def _baseline_images(baseline: Any, resolved: ExplainTarget) -> np.ndarray:
     return mapped
 
 
+@validate_params(
+    {
+        **_COMMON,
+        "baseline": "no_validation",  # _baseline_images checks it
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def integrated_gradients(
     estimator: Any,
     X: Any,
@@ -407,7 +437,6 @@ def integrated_gradients(
     >>> integrated_gradients(pipe, X[:2], n_steps=8).shape
     (2, 3, 51, 51)
     """
-    _check_positive_int(n_steps, "n_steps")
     resolved, index = _prepare(estimator, X, target)
     batch_size = _check_positive_int(batch_size, "batch_size")
     base = _baseline_images(baseline, resolved)

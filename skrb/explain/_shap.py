@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skrb._dependencies import require
-from skrb.explain._gradients import _check_positive_int, _class_index, _predicted_index
+from skrb.explain._gradients import _COMMON, _check_positive_int, _class_index, _predicted_index
 from skrb.explain._target import resolve_target
 
 __all__ = ["shap_values"]
@@ -24,6 +26,17 @@ def _background(X_len: int, background: Any, n_background: int, rng: Any) -> Any
     return rng.choice(X_len, size=min(n_background, X_len), replace=False)
 
 
+@validate_params(
+    {
+        **_COMMON,
+        "background": "no_validation",
+        "n_background": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions(set(_METHODS))],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def shap_values(
     estimator: Any,
     X: Any,
@@ -96,9 +109,6 @@ def shap_values(
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         shap = require("shap")  # an extra: skrb[shap]
 
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
-    _check_positive_int(n_samples, "n_samples")
     batch_size = _check_positive_int(batch_size, "batch_size")
     resolved = resolve_target(estimator, X)
     images = resolved.images
