@@ -13,15 +13,14 @@ from tqdm.auto import tqdm
 
 from skrb.io._alert_decode import AlertRows, iter_alert_files, read_alert_files
 from skrb.io._alerts import (
-    LSST_COLUMNS,
     RUBIN_MAX_SIDE,
-    SURVEYS,
     _bunch,
     _check_options,
     _lsst_bunch,
     _nothing_read,
     _sources,
     _with_survey,
+    lsst_plan,
 )
 from skrb.io._errors import ReadError, error_message, one_line
 from skrb.io._formats import sniff
@@ -146,16 +145,14 @@ def iter_alerts(
         pad=pad,
         masked_sentinel=masked_sentinel,
         on_error=on_error,
+        survey=survey,
+        variance=variance,
+        psf=psf,
     )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
         raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    if survey not in SURVEYS:
-        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
-    for name, flag in (("variance", variance), ("psf", psf)):
-        if not isinstance(flag, bool | np.bool_):
-            raise ValueError(f"{name} must be True or False; got {flag!r}.")
     skipped: list[tuple[str, int, str]] = []  # dangling links: listed with the first batch
     sources = _sources(paths, skipped, on_error)
     stream = _Stream(
@@ -281,8 +278,7 @@ class _Stream:
     # --- Rubin: file by file ------------------------------------------------------------------
 
     def _lsst(self, typed: Iterator[tuple[str, Any, str]]) -> Iterator[Bunch]:
-        names = list(dict.fromkeys((*LSST_COLUMNS, *self.columns)))
-        extensions = [*(["UNCERT"] if self.variance else []), *(["PSFIMAGE"] if self.psf else [])]
+        names, extensions = lsst_plan(self.columns, self.variance, self.psf)
         pending: list[dict[str, Any]] = []
         n_pending = n_yielded = 0
         for source in typed:

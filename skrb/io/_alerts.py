@@ -159,9 +159,17 @@ def _check_options(
     pad: str,
     masked_sentinel: str,
     on_error: str,
+    survey: str = "auto",
+    variance: bool = False,
+    psf: bool = False,
 ) -> list[str]:
-    """Validate read_alerts' options; return the metadata columns to read."""
+    """Validate the options of read_alerts (and iter_alerts); return the ZTF columns to read."""
     check_on_error(on_error)
+    if survey not in SURVEYS:
+        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
+    for name, flag in (("variance", variance), ("psf", psf)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {flag!r}.")
     if pad not in PADS:
         raise ValueError(f"pad must be one of {PADS}; got {pad!r}.")
     if masked_sentinel not in ("nan", "keep"):
@@ -499,12 +507,10 @@ def read_alerts(
         pad=pad,
         masked_sentinel=masked_sentinel,
         on_error=on_error,
+        survey=survey,
+        variance=variance,
+        psf=psf,
     )
-    if survey not in SURVEYS:
-        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
-    for name, flag in (("variance", variance), ("psf", psf)):
-        if not isinstance(flag, bool | np.bool_):
-            raise ValueError(f"{name} must be True or False; got {flag!r}.")
     skipped: Skipped = []
     sources = _sources(paths, skipped, on_error)
     chosen, files = _sniffed(sources, survey, on_error, skipped)
@@ -545,6 +551,12 @@ def _with_survey(alerts: Bunch, survey: str) -> Bunch:
     return alerts
 
 
+def lsst_plan(columns: Sequence[str], variance: bool, psf: bool) -> tuple[list[str], list[str]]:
+    """Return the metadata columns and the extension HDUs to read from Rubin alerts."""
+    names = list(dict.fromkeys((*LSST_COLUMNS, *columns)))
+    return names, [*(["UNCERT"] if variance else []), *(["PSFIMAGE"] if psf else [])]
+
+
 def _read_lsst(
     files: list[tuple[str, str | bytes, str]],
     skipped: Skipped,
@@ -559,8 +571,7 @@ def _read_lsst(
     on_error: str,
 ) -> Bunch:
     """Read Rubin sources: decode in chunks, then centre every cutout in stamps of one side."""
-    names = list(dict.fromkeys((*LSST_COLUMNS, *columns)))
-    extensions = [*(["UNCERT"] if variance else []), *(["PSFIMAGE"] if psf else [])]
+    names, extensions = lsst_plan(columns, variance, psf)
     chunks = map_chunks(
         read_rubin_files,
         files,
