@@ -119,3 +119,30 @@ def test_in_a_pipeline_before_the_scaler(rng):
     pipe = make_pipeline(StampResizer(size=51), StampScaler(), StampStacker("dia"))
     out = pipe.fit_transform(X)
     assert out.shape == (4, 51, 153, 1) and np.isfinite(out).all()  # NaN padding filled
+
+
+@pytest.mark.parametrize("conserve", ["flux", "surface_brightness"])
+@pytest.mark.parametrize(("source", "target", "size"), [("lsst", "des", 15), (0.2, 0.5, 8)])
+def test_transform_variance_is_the_variance_of_resampled_noise(conserve, source, target, size):
+    """Noise drawn with the variance planes, resampled: its spread is transform_variance's."""
+    rng = np.random.default_rng(0)
+    V = rng.uniform(0.5, 4.0, size=(1, 3, 20, 20)).astype(np.float32)
+    V[0, 2, 3, 5] = np.nan  # a masked pixel masks what it touches, as in transform
+    resizer = StampResizer(size, pixel_scale=source, target_pixel_scale=target, conserve=conserve)
+    noise = rng.normal(size=(2000, 3, 20, 20)) * np.sqrt(np.nan_to_num(V))
+    empirical = resizer.fit_transform(noise.astype(np.float32)).var(axis=0)
+    predicted = resizer.transform_variance(V)[0]
+    assert predicted.shape == (3, size, size) and predicted.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(predicted), np.isnan(resizer.transform(V)[0]))
+    assert np.isnan(predicted).any()
+    finite = np.isfinite(predicted)
+    np.testing.assert_allclose(empirical[finite], predicted[finite], rtol=0.2)
+    # the variance of a resampled image is not the resampled variance (split pixels count w**2)
+    assert np.nanmedian(resizer.transform(V)[0] / predicted) > 1.1
+
+
+def test_transform_variance_of_a_crop_or_pad_moves_the_variances(rng):
+    V = rng.uniform(1.0, 2.0, size=(2, 3, 30, 30)).astype(np.float32)
+    for size in (21, 51):
+        resizer = StampResizer(size)
+        np.testing.assert_array_equal(resizer.transform_variance(V), resizer.transform(V))

@@ -67,16 +67,24 @@ def _resample(
     zoom: float,
     norm: float,
     fill_value: float = np.nan,
+    *,
+    variance: bool = False,
 ) -> np.ndarray:
     """Resample stamps ``(n, p, H, W)`` with ``rows`` (S, H) and ``cols`` (S', W); NaN-aware.
 
     With ``fill_value`` NaN, a pixel is NaN unless its whole footprint (``1 / zoom**2`` input
     pixels) is finite input. Otherwise NaN input counts as 0, a pixel with no finite input in
-    its footprint is ``fill_value``, and panels that are wholly NaN stay NaN.
+    its footprint is ``fill_value``, and panels that are wholly NaN stay NaN. With
+    ``variance``, ``X`` holds the variances of independent pixels and the result is the
+    variance of each resampled pixel: the squared weights (and ``norm ** 2``) apply.
     """
     finite = np.isfinite(X)
     values = np.where(finite, X, 0.0).astype(np.float64)
-    out = rows @ values @ cols.T
+    if variance:
+        out = (rows * rows) @ values @ (cols * cols).T
+        norm = norm * norm
+    else:
+        out = rows @ values @ cols.T
     coverage = rows @ finite.astype(np.float64) @ cols.T
     if np.isnan(fill_value):
         out[coverage < _COVERED / (zoom * zoom)] = np.nan
@@ -203,12 +211,18 @@ class StampResizer(StatelessStampTransformer):
         self.zoom_ = self._zoom()
 
     def _apply(
-        self, X: np.ndarray, shape_out: tuple[int, int], zoom: float, fill_value: float = np.nan
+        self,
+        X: np.ndarray,
+        shape_out: tuple[int, int],
+        zoom: float,
+        fill_value: float = np.nan,
+        *,
+        variance: bool = False,
     ) -> np.ndarray:
         rows = resample_matrix(X.shape[2], shape_out[0], zoom)
         cols = resample_matrix(X.shape[3], shape_out[1], zoom)
         norm = zoom * zoom if self.conserve == "surface_brightness" else 1.0
-        return _resample(X, rows, cols, zoom, norm, fill_value)
+        return _resample(X, rows, cols, zoom, norm, fill_value, variance=variance)
 
     def transform(self, X: Any) -> np.ndarray:
         """Crop, pad and resample stamp sets to side ``size``.
@@ -226,6 +240,49 @@ class StampResizer(StatelessStampTransformer):
         self._check_params()
         X = validate_stamp_sets(self, X, reset=False, allow_nan=True)
         return self._apply(X, (self.size, self.size), self._zoom())
+
+    def transform_variance(self, V: Any) -> np.ndarray:
+        """Resize variance planes: the variance of each pixel of :meth:`transform`'s output.
+
+        A crop or a pad moves variances as :meth:`transform` moves pixels. Resampling sums
+        (or, with ``conserve="surface_brightness"``, averages) input pixels with weights
+        ``w`` (the area of each input pixel inside the output pixel), so for independent
+        pixels the output variance is the sum of ``w ** 2`` times the input variances (times
+        ``zoom ** 4`` for surface brightness), not :meth:`transform` of the variances (which
+        would overstate it wherever a pixel is split between output pixels). Output pixels
+        are correlated after resampling; this is each one's own variance.
+
+        Parameters
+        ----------
+        V : array-like of shape (n_samples, 3, H, W) or (n_samples, 3 * H * W)
+            Variances of the stamp sets' pixels (e.g. ``read_alerts(..., variance=True)
+            .variance``, Rubin's ``UNCERT`` planes), as the stamps given to :meth:`transform`.
+
+        Returns
+        -------
+        V_out : ndarray of shape (n_samples, 3, size, size)
+            float32 variances, NaN where :meth:`transform` gives NaN.
+
+        Examples
+        --------
+        Along each axis a 0.3" output pixel takes one whole 0.2" input pixel and half of
+        the next: its flux is 1 + 1/2 of theirs, its variance 1 + 1/4 of theirs (per axis),
+        where resizing the variances as images would give 1 + 1/2:
+
+        >>> import numpy as np
+        >>> from skrb.preprocessing import StampResizer
+        >>> V = np.ones((1, 3, 4, 4), dtype=np.float32)
+        >>> resizer = StampResizer(size=2, pixel_scale=0.2, target_pixel_scale=0.3)
+        >>> resizer.transform_variance(V)[0, 0]
+        array([[1.5625, 1.5625],
+               [1.5625, 1.5625]], dtype=float32)
+        >>> resizer.transform(V)[0, 0]
+        array([[2.25, 2.25],
+               [2.25, 2.25]], dtype=float32)
+        """
+        self._check_params()
+        V = validate_stamp_sets(self, V, reset=False, allow_nan=True)
+        return self._apply(V, (self.size, self.size), self._zoom(), variance=True)
 
     def inverse_transform(
         self, X: Any, stamp_shape: tuple[int, int] | None = None, fill_value: float = np.nan
