@@ -298,3 +298,26 @@ def test_parallel_read_equals_serial(rubin_dir):
     parallel = read_alerts(files, n_jobs=2)
     np.testing.assert_array_equal(serial.data, parallel.data)
     assert list(serial.meta["diaSourceId"]) == list(parallel.meta["diaSourceId"])
+
+
+def test_ids_stay_int64_in_a_batch_where_every_one_is_absent(tmp_path, rubin_dir):
+    """iter_alerts batches stack: an all-absent diaObjectId is a masked int64 column, not float."""
+    from astropy.table import vstack
+
+    from skrb.io import iter_alerts
+
+    path = sorted((rubin_dir / "fink-broker-lsst7.4").glob("*.avro"))[0]
+    with open(path, "rb") as handle:
+        reader = fastavro.reader(handle)
+        schema, record = reader.writer_schema, next(reader)
+    orphan = dict(record, diaSource=dict(record["diaSource"], diaObjectId=None))
+    with open(tmp_path / "a.avro", "wb") as handle:
+        fastavro.writer(handle, schema, [orphan, orphan])
+    with open(tmp_path / "b.avro", "wb") as handle:
+        fastavro.writer(handle, schema, [record])
+    first, second = iter_alerts(tmp_path, batch_size=2)
+    assert first.meta["diaObjectId"].mask.all() and first.meta["diaObjectId"].dtype == np.int64
+    assert second.meta["diaObjectId"].dtype == np.int64
+    stacked = vstack([first.meta, second.meta])
+    assert stacked["diaObjectId"].dtype == np.int64
+    assert stacked["diaObjectId"][2] == record["diaSource"]["diaObjectId"]

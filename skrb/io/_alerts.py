@@ -76,6 +76,17 @@ _SENTINEL_BELOW = -1e30
 
 # What ZTF's schema holds in each of ALERT_COLUMNS (other columns: what most alerts hold).
 _STRING_COLUMNS = ("objectId", "isdiffpos")
+# The dtype of a column whose every value is absent (a batch of iter_alerts, say), where it is
+# not float: ids stay int64 and strings str, so that batches stack (other columns: float NaN).
+_ABSENT_DTYPES = {
+    "candid": np.int64,
+    "fid": np.int64,
+    "objectId": np.str_,
+    "isdiffpos": np.str_,
+    "diaSourceId": np.int64,
+    "diaObjectId": np.int64,
+    "band": np.str_,
+}
 
 
 def _kind(value: Any) -> str:
@@ -123,7 +134,9 @@ def _column(name: str, values: list[Any], always_masked: bool) -> tuple[Column, 
                 values[row] = None
     mask = np.array([value is None for value in values], dtype=bool)
     if mask.all():
-        return MaskedColumn(np.full(len(values), np.nan), name=name, mask=mask), wrong
+        dtype = _ABSENT_DTYPES.get(name)
+        array = np.full(len(values), np.nan) if dtype is None else np.zeros(len(values), dtype)
+        return MaskedColumn(array, name=name, mask=mask), wrong
     filler = next(value for value in values if value is not None)
     array = np.asarray([filler if value is None else value for value in values])
     if mask.any() or always_masked:
