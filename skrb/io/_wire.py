@@ -42,8 +42,9 @@ def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
     Raises
     ------
     ValueError
-        If the packet is not in the wire format, its schema id is unknown, it is truncated or
-        bytes are left after the record (a wrong schema id).
+        If the packet is not in the wire format, its schema id is unknown, it is truncated,
+        it does not decode with its schema or bytes are left after the record (a damaged
+        packet or a wrong schema id).
     """
     if not is_wire_packet(raw):
         raise ValueError(
@@ -59,6 +60,11 @@ def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
     except (EOFError, StopIteration) as exc:
         raise ValueError(
             f"wire-format packet truncated: its {len(raw)} bytes end inside the {version} record."
+        ) from exc
+    except Exception as exc:  # fastavro fails on bytes of another schema in many ways
+        raise ValueError(
+            f"the packet does not decode as a {version} record (schema id {schema_id}; "
+            f"{type(exc).__name__}: {exc}): the packet is damaged or its schema id is wrong."
         ) from exc
     left = len(raw) - stream.tell()
     if left:
