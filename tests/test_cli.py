@@ -253,6 +253,21 @@ def test_read_warnings_are_one_skrb_line(capsys):
     assert shown == ["something else"]  # other warnings keep their usual display
 
 
+def test_skrbs_own_warnings_are_notes(capsys):
+    import warnings
+
+    import skrb.report
+    from skrb.cli import _one_line_read_warnings
+
+    inside = skrb.report.__file__  # a warning raised by skrb's own code
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _one_line_read_warnings("compare", lambda *args: None)
+        message = "5 sample(s) have all-zero\n attributions"
+        warnings.warn_explicit(message, RuntimeWarning, inside, 1)
+    assert capsys.readouterr().err == "skrb compare: note: 5 sample(s) have all-zero attributions\n"
+
+
 def test_tensorflow_startup_lines_are_dropped_and_real_warnings_kept(capfd):
     import os
 

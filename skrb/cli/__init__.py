@@ -65,19 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SKRB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _one_line_read_warnings(command: str, default: Callable[..., None]) -> Callable[..., None]:
     """Return a ``warnings.showwarning`` printing the readers' warnings as one ``skrb`` line.
 
     A :class:`~skrb.io.ReadWarning` (files or alerts skipped or kept without a score) reads
     ``skrb score: warning: <message>`` on stderr, not Python's two-line ``path:line:`` form
-    pointing into skrb's code; other warnings are shown as usual.
+    pointing into skrb's code; other warnings raised inside skrb (e.g. stamps whose saliency is
+    all zero) read ``skrb compare: note: <message>``; other packages' warnings are shown as usual.
     """
     from skrb.io import ReadWarning
 
     def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
         if issubclass(category, ReadWarning):
-            text = " ".join(str(message).split())
             print(f"skrb {command}: warning: {text}", file=sys.stderr if file is None else file)
+        elif str(filename).startswith(_SKRB_DIR):
+            print(f"skrb {command}: note: {text}", file=sys.stderr if file is None else file)
         else:
             default(message, category, filename, lineno, file, line)
 
