@@ -121,6 +121,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
     n_min = min(len(test) for _, test in result.splits)
     floor = 0.5 / max(n_min, 1)
     aucs = result.summary()["roc_auc_mean"]
+    auc_label = "mean AUC" if result.n_folds > 1 else "AUC"
     for k, name in enumerate(result.model_names):
         color = _model_color(k)
         if result.n_folds > 1:
@@ -128,7 +129,7 @@ def plot_roc_curves(result: ComparisonResult) -> Figure:
                 fpr, tpr, _ = roc_curve(result.test_labels(i), result.scores[name][i])
                 ax_roc.plot(fpr, tpr, color=color, lw=0.6, alpha=0.35)
         fpr, tpr, _ = result.roc_curve(name)
-        ax_roc.plot(fpr, tpr, color=color, lw=2, label=f"{name} (mean AUC {aucs[k]:.3f})")
+        ax_roc.plot(fpr, tpr, color=color, lw=2, label=f"{name} ({auc_label} {aucs[k]:.3f})")
         ax_mdr.step(np.maximum(fpr, floor), 1 - tpr, where="post", color=color, lw=2, label=name)
     ax_roc.plot([0, 1], [0, 1], color="grey", ls="--", lw=0.8, label="chance")
     ax_roc.set(xlabel="false positive rate", ylabel="true positive rate (1 - MDR)")
