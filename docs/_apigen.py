@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 TITLES: dict[str, str] = {
     "skrb": "The stamp-set convention and the ready-made pipelines",
     "skrb.datasets": "Data sets: simulated stamp sets and the DES autoScan release",
-    "skrb.io": "Readers: ZTF alert packets and FITS stamps",
-    "skrb.preprocessing": "Transformers: scaling and stacking stamp sets",
+    "skrb.io": "Readers: ZTF and Rubin (LSST) alert packets, FITS stamps, stamp files",
+    "skrb.preprocessing": "Transformers: resizing, scaling and stacking stamp sets",
     "skrb.models": "Classifiers: the paper's CNNs, braai, and published checkpoints",
     "skrb.persistence": "Safe model files: saving and loading without pickle",
     "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",

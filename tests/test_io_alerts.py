@@ -15,7 +15,7 @@ import pytest
 from astropy.io import fits
 from conftest import shared_path
 
-from skrb.io import ALERT_COLUMNS, ReadError, ReadWarning, read_alerts
+from skrb.io import ALERT_COLUMNS, SCORE_COLUMNS, ReadError, ReadWarning, read_alerts
 from skrb.io._avro import CUTOUT_FIELDS
 
 pytestmark = pytest.mark.shared_data
@@ -65,6 +65,9 @@ def test_reads_every_real_alert(alerts, alert_files):
     assert sorted(set(alerts.meta["file"])) == sorted(map(str, alert_files))
     assert (alerts.meta["record"] == 0).all()
     assert len(set(alerts.meta["candid"])) == 534
+    # what a scoring table writes beside P(real) for ZTF is there, ids as int64
+    assert alerts.survey == "ztf" and set(SCORE_COLUMNS["ztf"]) <= set(alerts.meta.colnames)
+    assert alerts.meta["candid"].dtype == np.int64
 
 
 def test_metadata_and_pixels_match_the_packets(alerts):

@@ -73,7 +73,8 @@ def iter_alerts(
         are reported as errors when the stream reaches them.
     stamp_size : int or None, default=None
         As for :func:`read_alerts`, except that for Rubin ``None`` gives each batch the side
-        of its own largest cutout: give a side for stamps of one size across batches.
+        of its own largest cutout: give a side for stamps of one size across batches. (With
+        ``psf=True`` each batch's ``psf`` likewise has the side of its largest PSF.)
     on_error : {"warn", "raise", "skip"}, default="warn"
         As for :func:`read_alerts`, per batch: each Bunch's ``errors`` lists the files or
         alerts skipped since the previous one (the last Bunch also those after its alerts), and
@@ -82,7 +83,8 @@ def iter_alerts(
     n_jobs : int or None, default=None
         Processes reading files in parallel (``None`` means 1, ``-1`` all cores). With more
         than one, each worker reads a chunk of up to 256 files whole, so a single huge
-        multi-record file is then held at once; the stream stays in order.
+        multi-record file is then held at once; the stream stays in order. Rubin files are
+        read one at a time in this process.
     progress : bool or None, default=None
         Show a tqdm progress bar counting files; ``None`` shows it only on a terminal.
 
