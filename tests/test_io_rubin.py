@@ -322,3 +322,18 @@ def test_ids_stay_int64_in_a_batch_where_every_one_is_absent(tmp_path, rubin_dir
     stacked = vstack([first.meta, second.meta])
     assert stacked["diaObjectId"].dtype == np.int64
     assert stacked["diaObjectId"][2] == record["diaSource"]["diaObjectId"]
+
+
+def test_reading_holds_the_stamps_about_once(rubin_dir):
+    """Peak memory of a read stays near the stamps returned (no second copy of them)."""
+    import tracemalloc
+
+    paths = [rubin_dir / name for name in _FOLDERS]
+    read_alerts(paths[2])  # first-call imports and caches out of the measurement
+    tracemalloc.start()
+    try:
+        alerts = read_alerts(paths, variance=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.4 * (alerts.data.nbytes + alerts.variance.nbytes)

@@ -248,7 +248,8 @@ def _bunch(
     table["status"] = np.array(gathered("status"), dtype=str)
     table["n_nonfinite"] = np.array(gathered("n_nonfinite"), dtype=np.int64)
     table["cutout_shape"] = np.concatenate([chunk["shapes"] for chunk in chunks])
-    data = np.concatenate([chunk["data"] for chunk in chunks])
+    # one chunk (a serial read, a batch, Rubin's assembled stamps): its array, not a copy
+    data = chunks[0]["data"] if len(chunks) == 1 else np.concatenate([c["data"] for c in chunks])
     if masked_sentinel == "nan":
         data[data < _SENTINEL_BELOW] = np.nan
     return Bunch(
