@@ -337,3 +337,18 @@ def test_reading_holds_the_stamps_about_once(rubin_dir):
     finally:
         tracemalloc.stop()
     assert peak < 1.4 * (alerts.data.nbytes + alerts.variance.nbytes)
+
+
+def test_top_level_columns_are_read(rubin_dir, parquet_files):
+    """``columns`` takes top-level fields (Fink v10's ``observation_reason``) in every form."""
+    wanted = ("observation_reason", "target_name", "isDipole")
+    fink = _records(rubin_dir / "fink-client-lsst10.0")
+    assert all(record["observation_reason"] for record in fink)
+    for source in (rubin_dir / "fink-client-lsst10.0", parquet_files[1]):
+        alerts = read_alerts(source, columns=wanted)
+        assert list(alerts.meta["observation_reason"]) == [r["observation_reason"] for r in fink]
+        assert list(alerts.meta["target_name"]) == [r["target_name"] for r in fink]
+        assert list(alerts.meta["isDipole"]) == [r["diaSource"]["isDipole"] for r in fink]
+    wire = read_alerts(rubin_dir / "boom-wire", columns=("alertId",))
+    assert wire.meta["alertId"][0] == wire.meta["diaSourceId"][0]  # v7.1 has alertId
+    assert wire.meta["alertId"].mask[1]  # v9.0 has none

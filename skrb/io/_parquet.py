@@ -49,9 +49,15 @@ def parquet_signature(source: str | os.PathLike[str] | bytes) -> dict[str, Any]:
     return record_signature((field.name, _struct_fields(field.type)) for field in schema)
 
 
-def iter_parquet_records(source: str | os.PathLike[str] | bytes) -> Iterator[dict[str, Any]]:
-    """Yield the rows of a Parquet export as dicts of Rubin's fields (:data:`RUBIN_FIELDS`)."""
+def iter_parquet_records(
+    source: str | os.PathLike[str] | bytes, keep: tuple[str, ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """Yield the rows of a Parquet export as dicts of Rubin's fields (:data:`RUBIN_FIELDS`).
+
+    The top-level columns ``keep`` are read as well.
+    """
     handle = _open(source)
-    columns = [name for name in handle.schema_arrow.names if name in RUBIN_FIELDS]
+    wanted = {*RUBIN_FIELDS, *keep}
+    columns = [name for name in handle.schema_arrow.names if name in wanted]
     for batch in handle.iter_batches(batch_size=_BATCH, columns=columns):
         yield from batch.to_pylist()

@@ -45,20 +45,21 @@ RUBIN_MAX_SIDE = SURVEY_MAX_SIDE["rubin"]
 
 
 def _iter_source(
-    source: str | os.PathLike[str] | bytes, kind: str
+    source: str | os.PathLike[str] | bytes, kind: str, keep: tuple[str, ...] = ()
 ) -> Iterator[tuple[dict[str, Any] | RecordGap, str]]:
     """Yield ``(record, schema version)`` for each alert of one source.
 
-    A damaged block of an Avro container gives ``(RecordGap, "")`` in place of its records.
+    Records hold Rubin's fields that skrb decodes and the top-level fields ``keep``. A
+    damaged block of an Avro container gives ``(RecordGap, "")`` in place of its records.
     """
     if kind == "wire":
         if not isinstance(source, bytes):
             with open(source, "rb") as handle:
                 source = handle.read()
-        yield read_wire_record(source)
+        yield read_wire_record(source, keep)
         return
     if kind == "parquet":
-        records = iter_parquet_records(source)
+        records = iter_parquet_records(source, keep)
         inferred: str | None = None
         for record in records:
             version = record.get("lsst_schema_version")
@@ -72,14 +73,14 @@ def _iter_source(
 
     def schemas(text: bytes) -> tuple[Any, Any]:
         header["schema"] = text
-        writer, reader, _ = container_schemas(text)
+        writer, reader, _ = container_schemas(text, keep)
         return writer, reader
 
     for record in iter_container_records(source, schemas):
         if isinstance(record, RecordGap):  # a damaged block, skipped by the caller
             yield record, ""
             continue
-        version = record.get("lsst_schema_version") or container_schemas(header["schema"])[2]
+        version = record.get("lsst_schema_version") or container_schemas(header["schema"], keep)[2]
         yield record, version or container_version(header["schema"])
 
 
@@ -113,6 +114,7 @@ def read_rubin_files(
     ``errors`` (``(source, record, reason)``) and ``n_kept`` (errors about alerts kept), as the
     ZTF reader does: an alert with a missing or unreadable cutout is kept with its status.
     """
+    keep = tuple(columns)  # top-level fields asked for, kept by the reader schemas
     cutouts: list[list[np.ndarray | None]] = []
     planes: list[list[dict[str, np.ndarray]]] = []
     names = (*columns, "schema", "file", "record", "status", "n_nonfinite")
@@ -131,7 +133,7 @@ def read_rubin_files(
     for name, source, kind in sources:
         index = -1  # the last record read (or skipped) of this source
         try:
-            for record, version in _iter_source(source, kind):
+            for record, version in _iter_source(source, kind, keep):
                 if isinstance(record, RecordGap):  # a damaged block: its records only
                     fail(name, index + 1, f"{record.count} record(s) skipped: {record.reason}")
                     index += record.count

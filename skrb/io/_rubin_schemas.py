@@ -78,8 +78,11 @@ def _definition(major: int, minor: int) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def wire_schemas(schema_id: int) -> tuple[Any, Any, str]:
-    """Writer schema, reader schema and version name of a Confluent packet's ``schema_id``."""
+def wire_schemas(schema_id: int, keep: tuple[str, ...] = ()) -> tuple[Any, Any, str]:
+    """Writer schema, reader schema and version name of a Confluent packet's ``schema_id``.
+
+    The reader schema keeps :data:`RUBIN_FIELDS` and the top-level fields ``keep``.
+    """
     major, minor = divmod(schema_id, 100)
     if major < 1:
         raise ValueError(
@@ -88,7 +91,7 @@ def wire_schemas(schema_id: int) -> tuple[Any, Any, str]:
     definition = _definition(major, minor)
     return (
         fastavro.parse_schema(definition),
-        project_schema(definition, RUBIN_FIELDS),
+        project_schema(definition, (*RUBIN_FIELDS, *keep)),
         version_name(major, minor),
     )
 
@@ -156,17 +159,20 @@ def infer_version(signature: Mapping[str, Any]) -> str:
 
 
 @lru_cache(maxsize=32)
-def container_schemas(schema_text: bytes) -> tuple[Any, Any, str | None]:
+def container_schemas(
+    schema_text: bytes, keep: tuple[str, ...] = ()
+) -> tuple[Any, Any, str | None]:
     """Writer schema, reader schema and version (None: unknown yet) of a container's header.
 
-    The version comes from a Rubin namespace (``lsst.v7_4``) where the schema keeps it;
-    otherwise it is inferred later (see :func:`container_version`) unless records carry
-    Fink's ``lsst_schema_version``.
+    The reader schema keeps :data:`RUBIN_FIELDS` and the top-level fields ``keep`` (columns
+    asked for, e.g. ``observation_reason``). The version comes from a Rubin namespace
+    (``lsst.v7_4``) where the schema keeps it; otherwise it is inferred later (see
+    :func:`container_version`) unless records carry Fink's ``lsst_schema_version``.
     """
     writer = json.loads(schema_text)
     match = _VERSION.match(str(writer.get("namespace") or writer.get("name") or ""))
     version = version_name(int(match[1]), int(match[2])) if match else None
-    return fastavro.parse_schema(writer), project_schema(writer, RUBIN_FIELDS), version
+    return fastavro.parse_schema(writer), project_schema(writer, (*RUBIN_FIELDS, *keep)), version
 
 
 @lru_cache(maxsize=32)

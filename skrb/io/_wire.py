@@ -36,8 +36,10 @@ def is_wire_packet(head: bytes) -> bool:
     )
 
 
-def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
-    """Decode one wire-format packet; return its record (Rubin's fields only) and schema version.
+def read_wire_record(raw: bytes, keep: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    """Decode one wire-format packet; return its record and schema version.
+
+    The record holds Rubin's fields that skrb decodes and the top-level fields ``keep``.
 
     Raises
     ------
@@ -52,7 +54,7 @@ def read_wire_record(raw: bytes) -> tuple[dict[str, Any], str]:
             "100 * major + minor, or it is too short)."
         )
     schema_id = int.from_bytes(raw[1:WIRE_HEADER], "big")
-    writer, reader, version = wire_schemas(schema_id)
+    writer, reader, version = wire_schemas(schema_id, keep)
     stream = io.BytesIO(raw)
     stream.seek(WIRE_HEADER)
     try:
