@@ -30,6 +30,7 @@ def test_simulate_writes_stamps_labels_and_meta(sim_file):
     assert len(meta) == N_SAMPLES
 
 
+@pytest.mark.slow
 def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
     report = tmp_path / "report"
     argv = [
@@ -97,6 +98,7 @@ def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_train_score_explain_round_trip(sim_file, tmp_path, capsys):
     model = tmp_path / "nodia.skrb"
     argv = ["train", "--model", "nodia", "--stamps", str(sim_file), "--epochs", "1", "-q"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import numpy as np
@@ -11,13 +12,13 @@ from skrb.cli import build_parser, main
 
 
 class _CreatesFile:
-    """A pickle payload: loading it creates a file (as any code could)."""
+    """A pickle payload: loading it creates a folder (as any code could)."""
 
     def __init__(self, target):
         self.target = str(target)
 
     def __reduce__(self):
-        return (open, (self.target, "w"))
+        return (os.mkdir, (self.target,))  # (open() would leave an unclosed file behind)
 
 
 @pytest.fixture

@@ -155,6 +155,7 @@ def test_string_labels_and_column_order():
     assert set(clf.predict(X)) <= {"bogus", "real"}
 
 
+@pytest.mark.slow
 def test_learns_the_blob():
     X, y = images(BraaiClassifier, n=64)
     clf = BraaiClassifier(
@@ -320,6 +321,7 @@ def test_default_parameters_are_the_published_architecture(cls, kind):
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.slow
 def test_mixed_precision_keeps_full_precision_probabilities(cls):
     X, y = images(cls, n=64)
     clf = cls(dtype_policy="mixed_bfloat16", random_state=0, **QUICK).fit(X, y)

@@ -42,6 +42,7 @@ def test_clone_keeps_every_parameter():
     assert params["filters"] == (2, 4, 8) and params["optimizer__momentum"] == 0.9
 
 
+@pytest.mark.slow
 def test_cross_val_score_with_roc_auc():
     X, y = nodia_images()
     scores = cross_val_score(
@@ -60,6 +61,7 @@ def test_calibrated_classifier_cv():
     np.testing.assert_array_equal(cal.classes_, [0, 1])
 
 
+@pytest.mark.slow
 def test_grid_search_over_architecture_knobs():
     X, y = nodia_images()
     search = GridSearchCV(

@@ -59,6 +59,7 @@ def run_python(code, **env):
 @pytest.mark.skipif(
     _onednn.platform.machine().lower() not in ("x86_64", "amd64"), reason="oneDNN is x86-64 only"
 )
+@pytest.mark.slow
 def test_import_skrb_turns_onednn_on_in_a_fresh_process():
     code = "import os, skrb; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
     assert run_python(code) == "1"

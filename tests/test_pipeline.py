@@ -38,6 +38,7 @@ def test_braai_pipeline_fills_nan_with_zero():
     assert scaler.nan_policy == "fill" and scaler.fill_value == 0.0
 
 
+@pytest.mark.slow
 def test_grid_search_on_simulated_stamps():
     X, y = make_stamps(60, survey="des", random_state=0)
     search = GridSearchCV(
