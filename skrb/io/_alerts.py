@@ -359,11 +359,13 @@ def read_alerts(
         larger than it is an error.
     variance : bool, default=False
         Rubin only: also return the cutouts' variance planes (``UNCERT``, nJy^2) as
-        ``variance``, placed exactly as ``data``.
+        ``variance``, placed exactly as ``data`` (NaN where a cutout has no ``UNCERT``). To
+        resample them, use :meth:`skrb.preprocessing.StampResizer.transform_variance`.
     psf : bool, default=False
         Rubin only: also return the PSF images (``PSFIMAGE``; 41 x 41 for science and
-        difference, 51 to 77 pixels for the template) as ``psf``, each centred in a square of the
-        largest PSF side read, padded with zeros (a PSF is zero beyond its image).
+        difference, 37 to 77 pixels for the template in the real alerts) as ``psf``, each
+        centred in a square of the largest PSF side read, padded with zeros (a PSF is zero
+        beyond its image).
     pad : {"ztf", "center"}, default="ztf"
         ZTF only: where a smaller cutout goes inside the stamp (the rest is NaN). ``"ztf"``: on
         the side away from the CCD edge that clipped it, found from the candidate's
