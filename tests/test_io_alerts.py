@@ -142,6 +142,21 @@ def test_ztf_padding_keeps_the_candidate_at_the_centre(alerts):
         assert max(abs(peak[0] - 5), abs(peak[1] - 5)) <= 1, (row, peak)
 
 
+@pytest.mark.parametrize("pad", ["ztf", "center"])
+def test_a_larger_stamp_size_centres_every_cutout_as_the_resizer_does(alerts, pad):
+    """stamp_size=64: each 63-pixel frame moves by one whole offset (pixel 31 -> 32), whatever
+    the candidate's CCD half; the same as StampResizer(64) on the 63-pixel stamps."""
+    from skrb.preprocessing import StampResizer
+
+    larger = read_alerts(shared_path("ztf_alerts"), stamp_size=64, pad=pad)
+    full = (alerts.meta["cutout_shape"] == 63).all(axis=(1, 2))
+    assert full.sum() == 527
+    np.testing.assert_array_equal(larger.data[full, :, 1:, 1:], alerts.data[full])
+    if pad == "ztf":  # clipped cutouts keep their place in the full frame too
+        np.testing.assert_array_equal(larger.data[:, :, 1:, 1:], alerts.data)
+        np.testing.assert_array_equal(StampResizer(64).fit_transform(alerts.data), larger.data)
+
+
 def test_center_padding_centres_the_cutout(ztf_alert_dir):
     path = ztf_alert_dir / "697252382115010005.avro"  # 63 x 44 cutouts (CCD edge at high x)
     centred = read_alerts(path, pad="center")

@@ -26,11 +26,23 @@ _MAX_SIDE = SURVEY_MAX_SIDE["ztf"]
 
 
 def _pad_start(size: int, target: int, position: float | None, half: float, pad: str) -> int:
-    """Where a cutout of ``size`` pixels starts inside the ``target``-pixel stamp, on one axis."""
-    missing = target - size
-    if pad == "ztf" and isinstance(position, int | float) and np.isfinite(position):
-        return missing if position < half else 0
-    return missing // 2
+    """Where a cutout of ``size`` pixels starts inside the ``target``-pixel stamp, on one axis.
+
+    Centred: pixel ``size // 2`` on pixel ``target // 2`` (as Rubin cutouts and
+    StampResizer). ``pad="ztf"``: a cutout clipped by the CCD edge (under ZTF's full side) is
+    put where it stood in the full cutout, on the side away from that edge, and the full
+    cutout is centred; a cutout of the full side is simply centred.
+    """
+    if (
+        pad == "ztf"
+        and size < _MAX_SIDE
+        and isinstance(position, int | float)
+        and np.isfinite(position)
+    ):
+        within_full = _MAX_SIDE - size if position < half else 0
+        start = target // 2 - _MAX_SIDE // 2 + within_full
+        return min(max(start, 0), target - size)
+    return target // 2 - size // 2
 
 
 def _place(image: np.ndarray, stamp: np.ndarray, candidate: dict[str, Any], pad: str) -> None:

@@ -370,9 +370,11 @@ def read_alerts(
         ZTF only: where a smaller cutout goes inside the stamp (the rest is NaN). ``"ztf"``: on
         the side away from the CCD edge that clipped it, found from the candidate's
         ``xpos``/``ypos``, so that the candidate stays at the stamp's centre pixel ``(31, 31)``
-        as in full cutouts (centred where the position is unknown). ``"center"``: centred.
-        Rubin cutouts are always centred: pixel ``n // 2`` of an ``n``-pixel cutout lands on
-        pixel ``S // 2`` of the ``S``-pixel stamp.
+        as in full cutouts (centred where the position is unknown; with ``stamp_size`` ``S``
+        the full 63-pixel frame is centred, the candidate at ``(S // 2, S // 2)``).
+        ``"center"``: centred. Centred means that pixel ``n // 2`` of an ``n``-pixel cutout
+        lands on pixel ``S // 2`` of the ``S``-pixel stamp, as for Rubin cutouts (always
+        centred) and :class:`~skrb.preprocessing.StampResizer`.
     masked_sentinel : {"nan", "keep"}, default="nan"
         ZTF marks masked *template* pixels with the float32 sentinel -3.4e38 rather than NaN
         (about 1 % of alerts). ``"nan"`` turns every pixel below -1e30 into NaN, so that all
