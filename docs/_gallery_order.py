@@ -25,6 +25,7 @@ ORDER = (
     "plot_gridsearch_nodia.py",
     "plot_calibration_threshold.py",
     "plot_saliency_panels.py",
+    "plot_nodiff_transformer.py",
     "plot_shap_vs_gradients.py",
     "plot_score_ztf_alerts.py",
     "plot_rubin_alerts.py",

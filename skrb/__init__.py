@@ -41,7 +41,14 @@ _SUBMODULES = {
     "cli",
     "persistence",
 }
-_PIPELINES = {"make_dia_pipeline", "make_nodia_pipeline", "make_braai_pipeline", "make_pipeline"}
+_PIPELINES = {
+    "make_dia_pipeline",
+    "make_nodia_pipeline",
+    "make_braai_pipeline",
+    "make_nodiff_pipeline",
+    "make_triplet_pipeline",
+    "make_pipeline",
+}
 _PERSISTENCE = {"save_model", "load_model"}
 
 __all__ = [

@@ -16,7 +16,14 @@ from sklearn.pipeline import Pipeline
 
 from skrb.preprocessing import StampStacker
 
-__all__ = ["make_braai_pipeline", "make_dia_pipeline", "make_nodia_pipeline", "make_pipeline"]
+__all__ = [
+    "make_braai_pipeline",
+    "make_dia_pipeline",
+    "make_nodia_pipeline",
+    "make_nodiff_pipeline",
+    "make_pipeline",
+    "make_triplet_pipeline",
+]
 
 
 def make_pipeline(
@@ -173,3 +180,67 @@ def make_braai_pipeline(checkpoint: str | os.PathLike[str] | None = None, **kw: 
     'l2_rows'
     """
     return make_pipeline("braai", checkpoint, **kw)
+
+
+def make_nodiff_pipeline(**kw: Any) -> Pipeline:
+    """Make the no-difference transformer pipeline of Inada et al. (2026): search + template.
+
+    Steps: ``"scaler"`` = ``StampScaler("acero2023")`` (the CNNs' scaling, so the models
+    compare on the same inputs), ``"stacker"`` = ``StampStacker("nodia")`` (search |
+    template), ``"classifier"`` = :class:`~skrb.models.NoDiffTransformerClassifier`, which
+    cuts the images back into panels for its siamese encoder.
+
+    Parameters
+    ----------
+    **kw : dict
+        Parameters of the classifier (e.g. ``preset="small"``, ``epochs=5``, ``augment=True``).
+        The default is the paper's 66-million-weight network: a GPU model.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Takes stamp sets ``(n, 3, H, W)`` (or flattened); the difference panel is unused.
+
+    See Also
+    --------
+    make_triplet_pipeline : the same with the difference image.
+    make_nodia_pipeline : the 2023 CNN without the difference image.
+
+    Examples
+    --------
+    >>> from skrb import make_nodiff_pipeline
+    >>> pipe = make_nodiff_pipeline(preset="tiny", verbose=0)
+    >>> pipe.named_steps["stacker"].layout, pipe.get_params()["classifier__preset"]
+    ('nodia', 'tiny')
+    """
+    return make_pipeline("nodiff", **kw)
+
+
+def make_triplet_pipeline(**kw: Any) -> Pipeline:
+    """Make the triplet transformer pipeline of Inada et al. (2026): search, template, difference.
+
+    Steps: ``"scaler"`` = ``StampScaler("acero2023")``, ``"stacker"`` = ``StampStacker("dia")``
+    (difference | search | template), ``"classifier"`` =
+    :class:`~skrb.models.TripletTransformerClassifier`.
+
+    Parameters
+    ----------
+    **kw : dict
+        Parameters of the classifier.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Takes stamp sets ``(n, 3, H, W)`` (or flattened).
+
+    See Also
+    --------
+    make_nodiff_pipeline : the same without the difference image.
+
+    Examples
+    --------
+    >>> from skrb import make_triplet_pipeline
+    >>> make_triplet_pipeline(preset="tiny", verbose=0).named_steps["stacker"].layout
+    'dia'
+    """
+    return make_pipeline("triplet", **kw)

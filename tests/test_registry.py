@@ -12,7 +12,7 @@ from sklearn.base import is_classifier
 import skrb
 from skrb.cli._models import CHECKPOINT_MODELS, DISPLAY_NAMES, MODELS
 from skrb.models import (
-    StampCNNClassifier,
+    StampKerasClassifier,
     _registry,  # the registry's own test edits its table
     get_model_spec,
     load_checkpoint,
@@ -50,8 +50,8 @@ def test_spec_is_consistent(name):
 @pytest.mark.parametrize("name", model_names())
 def test_input_shape_in_messages(name):
     spec = get_model_spec(name)
-    if not issubclass(spec.classifier, StampCNNClassifier):
-        pytest.skip(f"{spec.classifier_name} is not a StampCNNClassifier")
+    if not issubclass(spec.classifier, StampKerasClassifier):
+        pytest.skip(f"{spec.classifier_name} is not a StampKerasClassifier")
     clf = spec.classifier(verbose=0)
     with pytest.raises(ValueError, match=rf"images of shape {re_escape(spec.input_shape)}"):
         clf.fit(np.zeros((4, 5, 5), dtype=np.float32), [0, 1, 0, 1])

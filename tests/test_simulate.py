@@ -347,3 +347,30 @@ def test_authors_des_models_separate_simulated_des_stamps(des, checkpoint_dir):
     print(f"authors' checkpoints, ROC AUC on simulated DES stamps: {auc}")
     assert auc["dia"] >= 0.9, f"authors' DIA CNN ROC AUC {auc['dia']:.3f} < 0.9"
     assert auc["dia"] > auc["nodia"] > 0.7, f"DIA vs noDIA ROC AUC: {auc}"
+
+
+def test_centring_jitter_moves_the_whole_stamp_set_off_centre():
+    X, y, meta = make_stamps(
+        40,
+        random_state=3,
+        return_meta=True,
+        centring_jitter=4,
+        snr_range=(40, 60),
+        artifacts=["hot_pixel"],
+    )
+    assert X.shape == (40, 3, 51, 51)
+    dx, dy = np.asarray(meta["offset_x"]), np.asarray(meta["offset_y"])
+    assert dx.min() >= -4 and dx.max() <= 4 and len(set(dx.tolist())) > 3
+    # Bright real transients peak in the difference at the centre moved by the offset.
+    real = np.flatnonzero(y == 1)
+    peaks = [np.unravel_index(np.nanargmax(X[i, 2]), (51, 51)) for i in real]
+    found = [(r - 25, c - 25) for r, c in peaks]
+    hits = sum(
+        abs(f[0] - dy[i]) <= 1 and abs(f[1] - dx[i]) <= 1 for f, i in zip(found, real, strict=True)
+    )
+    assert hits >= 0.8 * real.size
+    np.testing.assert_array_equal(
+        make_stamps(5, random_state=1)[0], make_stamps(5, random_state=1, centring_jitter=0)[0]
+    )
+    with pytest.raises(ValueError, match="centring_jitter"):
+        make_stamps(5, centring_jitter=-1)

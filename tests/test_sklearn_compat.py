@@ -18,7 +18,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
+from skrb.models import (
+    BraaiClassifier,
+    DIAClassifier,
+    NoDIAClassifier,
+    NoDiffTransformerClassifier,
+)
 from skrb.preprocessing import StampResizer, StampScaler, StampStacker
 
 _QUICK_CNN = dict(epochs=1, verbose=0, batch_size=16, validation_split=0.0)
@@ -33,6 +38,10 @@ ESTIMATORS = [
     DIAClassifier(**_QUICK_CNN),
     NoDIAClassifier(**_QUICK_CNN),
     BraaiClassifier(**_QUICK_CNN),
+    # One transformer (the triplet shares its code): two stages, the cheapest network to trace.
+    NoDiffTransformerClassifier(
+        preset="tiny", embed_dims=(8, 16), depths=(1, 1), num_heads=(1, 2), **_QUICK_CNN
+    ),
 ]
 
 # Stamp-set estimators accept (n, 3, H, W) or (n, 3 * H * W) with square stamps only. These
@@ -127,6 +136,9 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
     "DIAClassifier": _CNN_FAILURES,
     "NoDIAClassifier": _CNN_FAILURES,
     "BraaiClassifier": _CNN_FAILURES,
+    # The transformers take the same images through the same base class (StampKerasClassifier);
+    # their behaviour on images is covered in tests/test_transformers.py and tests/test_models.py.
+    "NoDiffTransformerClassifier": _CNN_FAILURES,
 }
 """Estimator class name -> {common check name: why it cannot pass}."""
 

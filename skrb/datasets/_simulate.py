@@ -355,6 +355,8 @@ _META_UNITS = {
     "seeing_search": "arcsec",
     "seeing_template": "arcsec",
     "host_offset": "arcsec",
+    "offset_x": "pixel",
+    "offset_y": "pixel",
     "registration_dx": "pix",
     "registration_dy": "pix",
     "kernel_sigma": "pix",
@@ -370,6 +372,8 @@ _META_DESCRIPTIONS = {
     "seeing_template": "PSF FWHM of the template coadd",
     "host": "whether the transient lies on a host galaxy",
     "host_offset": "distance of the transient from its host's centre (NaN without host)",
+    "offset_x": "candidate's offset from the stamp centre along x (centring_jitter)",
+    "offset_y": "candidate's offset from the stamp centre along y (centring_jitter)",
     "sky_search": "sky level of the search exposure",
     "noise_search": "background noise (1 sigma) of the search exposure",
     "template_depth": "number of exposures coadded into the template",
@@ -440,6 +444,7 @@ def make_stamps(
     host_fraction: float | None = None,
     artifacts: Mapping[str, float] | Sequence[str] | None = None,
     stamp_size: int | None = None,
+    centring_jitter: int = 0,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Table]:
     """Simulate DIA stamp sets (search, template, difference) of real and bogus candidates.
 
@@ -495,6 +500,13 @@ def make_stamps(
         Side of the stamps in pixels (default: the survey's, 51 DES, 63 ZTF, 30 Rubin). Rubin
         sends cutouts of 30 to 102 pixels; an even side puts the candidate between the four
         central pixels, as in Rubin's cutouts.
+    centring_jitter : int, default=0
+        Largest offset, in pixels, of the candidate from the stamp centre along each axis.
+        Each stamp set is cut from a simulated set ``2 * centring_jitter`` pixels larger at
+        an integer offset drawn uniformly in ``[-centring_jitter, centring_jitter]`` (the same
+        for its three panels, real and bogus alike), as when a detection is cut out off
+        centre. ``meta`` then has ``offset_x`` and ``offset_y`` (pixels, + = candidate right
+        of / below the centre). 0 keeps candidates centred.
 
     Returns
     -------
@@ -563,6 +575,14 @@ def make_stamps(
         stamp_size = preset.stamp_size
     if isinstance(stamp_size, bool) or not isinstance(stamp_size, Integral) or stamp_size < 8:
         raise ValueError(f"stamp_size must be an integer of at least 8; got {stamp_size!r}.")
+    if (
+        isinstance(centring_jitter, bool)
+        or not isinstance(centring_jitter, Integral)
+        or centring_jitter < 0
+    ):
+        raise ValueError(
+            f"centring_jitter must be a non-negative integer (pixels); got {centring_jitter!r}."
+        )
     rng = _as_generator(random_state)
 
     n = int(n_samples)
@@ -572,11 +592,22 @@ def make_stamps(
     kind = kind.astype(str)
 
     h = int(stamp_size)
+    jitter = int(centring_jitter)
     X = np.empty((n, 3, h, h), dtype=np.float32)
     columns: dict[str, list[np.ndarray]] = {}
     for start in range(0, n, _BATCH):
         stop = min(start + _BATCH, n)
-        X[start:stop], batch_meta = _simulate_batch(rng, preset, kind[start:stop], snr, hosts, h)
+        stamps, batch_meta = _simulate_batch(
+            rng, preset, kind[start:stop], snr, hosts, h + 2 * jitter
+        )
+        if jitter:
+            offsets = rng.integers(-jitter, jitter + 1, (2, stop - start))
+            for i, (dx, dy) in enumerate(offsets.T):  # the candidate moves by (dx, dy)
+                top, left = jitter - dy, jitter - dx
+                X[start + i] = stamps[i, :, top : top + h, left : left + h]
+            batch_meta = {**batch_meta, "offset_x": offsets[0], "offset_y": offsets[1]}
+        else:
+            X[start:stop] = stamps
         for key, value in batch_meta.items():
             columns.setdefault(key, []).append(np.asarray(value))
     if not return_meta:

@@ -3,6 +3,9 @@
 - :class:`DIAClassifier` and :class:`NoDIAClassifier`: the two CNNs of Acero-Cuellar et al.
   (2023), on ``StampStacker("dia")`` and ``StampStacker("nodia")`` images;
 - :class:`BraaiClassifier`: braai's VGG6 (Duev et al. 2019) on ``StampStacker("channels")``;
+- :class:`NoDiffTransformerClassifier` and :class:`TripletTransformerClassifier`: the
+  no-difference transformers of Inada et al. (2026), on ``StampStacker("nodia")`` (search +
+  template) and ``StampStacker("dia")`` (+ difference) images;
 - :func:`load_checkpoint`: the published trained networks as fitted classifiers;
 - :func:`model_names`, :func:`get_model_spec`: the registry of skrb's models (:class:`ModelSpec`),
   from which the pipelines, the checkpoint loader and the command line are derived.
@@ -24,6 +27,7 @@ _NAMES = {
     "ARCHITECTURES": "skrb.models._architectures",
     "build_stamp_cnn": "skrb.models._architectures",
     "StampCNNClassifier": "skrb.models._base",
+    "StampKerasClassifier": "skrb.models._base",
     "load_checkpoint": "skrb.models._checkpoint",
     "BraaiClassifier": "skrb.models._classifiers",
     "DIAClassifier": "skrb.models._classifiers",
@@ -33,6 +37,11 @@ _NAMES = {
     "StopOnNonFinite": "skrb.models._finite",
     "check_finite_proba": "skrb.models._finite",
     "check_finite_weights": "skrb.models._finite",
+    "TRANSFORMER_PRESETS": "skrb.models._transformer",
+    "build_nodiff_transformer": "skrb.models._transformer",
+    "NoDiffTransformerClassifier": "skrb.models._transformer_classifiers",
+    "StampTransformerClassifier": "skrb.models._transformer_classifiers",
+    "TripletTransformerClassifier": "skrb.models._transformer_classifiers",
     "CheckpointFormat": "skrb.models._registry",
     "ModelSpec": "skrb.models._registry",
     "get_model_spec": "skrb.models._registry",

@@ -1,4 +1,4 @@
-"""The SciKeras base class of skrb's CNN classifiers.
+"""The SciKeras base classes of skrb's network classifiers (CNNs and transformers).
 
 :class:`StampCNNClassifier` is a :class:`scikeras.wrappers.KerasClassifier` that
 
@@ -11,7 +11,12 @@
   rate, early stopping), all reachable by ``GridSearchCV``;
 - seeds Keras from ``random_state`` without forcing TensorFlow op determinism (which slows
   training on CPU) unless ``deterministic=True``;
-- predicts through a compiled TensorFlow function in large batches.
+- predicts through a compiled TensorFlow function in large batches;
+- with ``augment=True``, trains on randomly flipped and rotated stamp sets, drawn afresh for
+  every batch inside the training graph (no copies of the data; off by default).
+
+:class:`StampKerasClassifier` holds all of it; :class:`StampCNNClassifier` adds the CNNs'
+architecture parameters, the transformers theirs.
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from tensorflow.python.framework import config as tf_config
 
 from skrb.models._architectures import build_stamp_cnn
+from skrb.models._augment import with_augmentation
 from skrb.models._finite import NonFiniteError, check_finite_proba
 from skrb.models._inference import predict_batches
-from skrb.models._params import CNN_PARAMETER_CONSTRAINTS, check_per_block_params
+from skrb.models._params import (
+    CNN_PARAMETER_CONSTRAINTS,
+    TRAINING_PARAMETER_CONSTRAINTS,
+    check_class_weight,
+    check_per_block_params,
+)
 from skrb.models._precision import resolve_dtype_policy
 from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
@@ -42,27 +53,25 @@ from skrb.models._scikeras import SciKerasClassifier
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
 
-__all__ = ["StampCNNClassifier"]
+__all__ = ["StampCNNClassifier", "StampKerasClassifier"]
 
 
-class StampCNNClassifier(SciKerasClassifier):
-    """Base class of the CNN real/bogus classifiers; use a subclass.
+class StampKerasClassifier(SciKerasClassifier):
+    """Base class of skrb's network real/bogus classifiers (CNNs and transformers).
 
-    Subclasses set the class attribute :attr:`layout` (the
-    :class:`~skrb.preprocessing.StampStacker` layout they read) and the defaults of the
-    constructor parameters, documented on :class:`~skrb.models.DIAClassifier`.
+    Holds what every skrb network classifier shares: the training parameters, validation of
+    :class:`~skrb.preprocessing.StampStacker` images, seeding, the optional on-the-fly
+    augmentation (``augment``) and batched prediction. Subclasses set :attr:`layout` and
+    implement ``_network(dtype_policy)``; use a subclass.
 
     Examples
     --------
-    Every skrb CNN is a scikit-learn binary classifier reading one stacker layout:
-
-    >>> from sklearn.base import is_classifier
-    >>> from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
-    >>> from skrb.models import StampCNNClassifier
-    >>> [(cls.__name__, cls.layout) for cls in (DIAClassifier, NoDIAClassifier, BraaiClassifier)]
-    [('DIAClassifier', 'dia'), ('NoDIAClassifier', 'nodia'), ('BraaiClassifier', 'channels')]
-    >>> issubclass(DIAClassifier, StampCNNClassifier), is_classifier(DIAClassifier())
-    (True, True)
+    >>> from skrb.models import DIAClassifier, NoDiffTransformerClassifier
+    >>> from skrb.models import StampKerasClassifier
+    >>> issubclass(DIAClassifier, StampKerasClassifier)
+    True
+    >>> issubclass(NoDiffTransformerClassifier, StampKerasClassifier)
+    True
     """
 
     layout: ClassVar[str] = ""
@@ -70,18 +79,11 @@ class StampCNNClassifier(SciKerasClassifier):
 
     _estimator_type = "classifier"
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = CNN_PARAMETER_CONSTRAINTS
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = TRAINING_PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
         *,
-        filters: tuple[int, ...],
-        kernel_size: int | tuple[int, ...],
-        pool_size: int | tuple[int, ...],
-        dropout: float | tuple[float, ...],
-        convs_per_block: int,
-        dense_units: int,
-        dense_dropout: float,
         optimizer: Any,
         learning_rate: float | None,
         loss: Any,
@@ -95,6 +97,7 @@ class StampCNNClassifier(SciKerasClassifier):
         predict_batch_size: int,
         jit_compile: bool,
         dtype_policy: str | None,
+        augment: bool,
         class_weight: dict[Any, float] | str | None,
         callbacks: list[Any] | None,
         metrics: list[Any] | None,
@@ -118,13 +121,6 @@ class StampCNNClassifier(SciKerasClassifier):
             random_state=random_state,
             **kwargs,
         )
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.convs_per_block = convs_per_block
-        self.dense_units = dense_units
-        self.dense_dropout = dense_dropout
         self.learning_rate = learning_rate
         self.early_stopping = early_stopping
         self.patience = patience
@@ -132,6 +128,7 @@ class StampCNNClassifier(SciKerasClassifier):
         self.predict_batch_size = predict_batch_size
         self.jit_compile = jit_compile
         self.dtype_policy = dtype_policy
+        self.augment = augment
 
     # -- scikit-learn integration ---------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -146,7 +143,7 @@ class StampCNNClassifier(SciKerasClassifier):
     def _check_params(self) -> None:
         """Validate the parameters before any work (``InvalidParameterError`` on a bad one)."""
         self._validate_params()
-        check_per_block_params(self)
+        check_class_weight(self)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -269,29 +266,13 @@ class StampCNNClassifier(SciKerasClassifier):
         return y
 
     # -- model building and training -----------------------------------------------------------
-    def _architecture(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`~skrb.models.build_stamp_cnn` from the parameters."""
-        return dict(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            pool_size=self.pool_size,
-            dropout=self.dropout,
-            convs_per_block=self.convs_per_block,
-            dense_units=self.dense_units,
-            dense_dropout=self.dense_dropout,
-            output=self._output,
-        )
-
-    _output: ClassVar[str] = "softmax"
+    def _network(self, dtype_policy: str | None) -> keras.Model:
+        """Return the uncompiled network for ``image_shape_`` (subclasses implement it)."""
+        raise NotImplementedError
 
     def _build_network(self, compile_kwargs: dict[str, Any]) -> keras.Model:
         policy, reason = resolve_dtype_policy(self.dtype_policy)
-        model = build_stamp_cnn(
-            self.image_shape_,
-            name=type(self).__name__,
-            dtype_policy=policy,
-            **self._architecture(),
-        )
+        model = self._network(policy)
         self.dtype_policy_ = policy or keras.config.dtype_policy().name
         self._dtype_reason = reason
         optimizer = compile_kwargs["optimizer"]
@@ -336,6 +317,14 @@ class StampCNNClassifier(SciKerasClassifier):
             metrics = self._compile_arguments()["metrics"]
             attach_training_model(model, loss=model.loss, metrics=metrics)
         self.model_ = training_model(model)
+        if self.augment:  # the flips and rotations are drawn inside the training graph
+            self.model_ = with_augmentation(
+                self.model_,
+                n_panels=self._panels_across(),
+                loss=model.loss,
+                metrics=self._compile_arguments()["metrics"],
+                seed=self._augment_seed(),
+            )
         if self.verbose and hasattr(self, "_dtype_reason"):
             print(
                 f"{type(self).__name__}: dtype policy {self.dtype_policy_} ({self._dtype_reason})"
@@ -344,6 +333,13 @@ class StampCNNClassifier(SciKerasClassifier):
             yield
         finally:
             self.model_ = model
+
+    def _augment_seed(self) -> int | None:
+        """Seed of the augmentation draws, from ``random_state`` (None: unseeded)."""
+        if self.random_state is None:
+            return None
+        rs = copy.deepcopy(self.random_state)  # do not advance the caller's generator
+        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
     def _extra_fit_callbacks(self) -> list[Any]:
         if not self.early_stopping:
@@ -355,7 +351,7 @@ class StampCNNClassifier(SciKerasClassifier):
             )
         ]
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> StampCNNClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> StampKerasClassifier:
         """Build the network for the images' shape and train it.
 
         Parameters
@@ -372,7 +368,7 @@ class StampCNNClassifier(SciKerasClassifier):
 
         Returns
         -------
-        self : StampCNNClassifier
+        self : StampKerasClassifier
             The fitted classifier.
 
         Raises
@@ -408,7 +404,7 @@ class StampCNNClassifier(SciKerasClassifier):
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None, **kwargs: Any
-    ) -> StampCNNClassifier:
+    ) -> StampKerasClassifier:
         """Train for one epoch, building the network first if needed.
 
         Parameters
@@ -426,14 +422,14 @@ class StampCNNClassifier(SciKerasClassifier):
 
         Returns
         -------
-        self : StampCNNClassifier
+        self : StampKerasClassifier
             The classifier, trained one more epoch.
         """
         self._check_params()
         with self._unfitted_on_non_finite_loss():
             return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
-    def initialize(self, X: Any, y: Any) -> StampCNNClassifier:
+    def initialize(self, X: Any, y: Any) -> StampKerasClassifier:
         """Build the network for the images' shape without training it.
 
         Parameters
@@ -445,7 +441,7 @@ class StampCNNClassifier(SciKerasClassifier):
 
         Returns
         -------
-        self : StampCNNClassifier
+        self : StampKerasClassifier
             The classifier with an untrained ``model_`` (used by
             :func:`~skrb.models.load_checkpoint` before copying the published weights).
         """
@@ -510,6 +506,78 @@ class StampCNNClassifier(SciKerasClassifier):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class StampCNNClassifier(StampKerasClassifier):
+    """Base class of the CNN real/bogus classifiers; use a subclass.
+
+    Subclasses set the class attribute :attr:`layout` (the
+    :class:`~skrb.preprocessing.StampStacker` layout they read) and the defaults of the
+    constructor parameters, documented on :class:`~skrb.models.DIAClassifier`.
+
+    Examples
+    --------
+    Every skrb CNN is a scikit-learn binary classifier reading one stacker layout:
+
+    >>> from sklearn.base import is_classifier
+    >>> from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
+    >>> from skrb.models import StampCNNClassifier
+    >>> [(cls.__name__, cls.layout) for cls in (DIAClassifier, NoDIAClassifier, BraaiClassifier)]
+    [('DIAClassifier', 'dia'), ('NoDIAClassifier', 'nodia'), ('BraaiClassifier', 'channels')]
+    >>> issubclass(DIAClassifier, StampCNNClassifier), is_classifier(DIAClassifier())
+    (True, True)
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = CNN_PARAMETER_CONSTRAINTS
+
+    def __init__(
+        self,
+        *,
+        filters: tuple[int, ...],
+        kernel_size: int | tuple[int, ...],
+        pool_size: int | tuple[int, ...],
+        dropout: float | tuple[float, ...],
+        convs_per_block: int,
+        dense_units: int,
+        dense_dropout: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dropout = dropout
+        self.convs_per_block = convs_per_block
+        self.dense_units = dense_units
+        self.dense_dropout = dense_dropout
+
+    def _check_params(self) -> None:
+        """Validate the parameters before any work (``InvalidParameterError`` on a bad one)."""
+        self._validate_params()
+        check_per_block_params(self)
+
+    def _architecture(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~skrb.models.build_stamp_cnn` from the parameters."""
+        return dict(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            pool_size=self.pool_size,
+            dropout=self.dropout,
+            convs_per_block=self.convs_per_block,
+            dense_units=self.dense_units,
+            dense_dropout=self.dense_dropout,
+            output=self._output,
+        )
+
+    _output: ClassVar[str] = "softmax"
+
+    def _network(self, dtype_policy: str | None) -> keras.Model:
+        return build_stamp_cnn(
+            self.image_shape_,
+            name=type(self).__name__,
+            dtype_policy=dtype_policy,
+            **self._architecture(),
+        )
 
 
 def _layout_of(h: int, w: int, c: int) -> str | None:

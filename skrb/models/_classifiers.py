@@ -13,7 +13,7 @@ from skrb.models._registry import get_model_spec
 
 __all__ = ["BraaiClassifier", "DIAClassifier", "NoDIAClassifier"]
 
-_COMMON_PARAMS = """
+_CNN_PARAMS = """
     Parameters
     ----------
     filters : tuple of int, default={filters}
@@ -30,6 +30,9 @@ _COMMON_PARAMS = """
         Units of the dense ReLU layer.
     dense_dropout : float, default={dense_dropout}
         Dropout rate after the dense layer.
+"""
+
+TRAINING_PARAMS = """
     optimizer : str or keras optimizer class, default={optimizer!r}
         Keras optimiser; its own parameters can be routed as ``optimizer__<name>``
         (e.g. ``optimizer__momentum=0.9``).
@@ -71,12 +74,18 @@ _COMMON_PARAMS = """
         global policy, float32 unless set: the paper's precision). The output layer always
         computes in float32, so the probabilities keep full precision. The policy used is
         ``dtype_policy_``, printed when training with ``verbose > 0``.
+    augment : bool, default={augment}
+        Train on randomly flipped and 90-degree rotated stamp sets (one of the 8 symmetries
+        of the square per stamp set and batch, the same for all its panels, drawn inside the
+        training graph: no copies of the data). Off by default, so the published networks
+        train as their authors trained them.
     class_weight : dict, "balanced" or None, default=None
         Class weights, as in scikit-learn.
     callbacks : list of keras callbacks or None, default=None
         Extra Keras callbacks for training. Their ``model`` is the model Keras trains: the
-        network's own layers (the same variables) behind a ``Cropping2D`` layer that drops the
-        pixels the network never reads (see the performance notes); ``model_`` is the network.
+        network's own layers (the same variables), for the CNNs behind a ``Cropping2D`` layer
+        that drops the pixels the network never reads (see the performance notes), and behind
+        the augmentation with ``augment=True``; ``model_`` is the network.
     metrics : list or None, default=None
         Extra Keras metrics reported during training.
     warm_start : bool, default=False
@@ -109,11 +118,12 @@ _COMMON_PARAMS = """
 """
 
 
-def _document(**notes: Any) -> Any:
-    """Fill the shared Parameters/Attributes section into a classifier's docstring.
+def document(architecture: str = _CNN_PARAMS, **notes: Any) -> Any:
+    """Fill the Parameters/Attributes section into a classifier's docstring.
 
-    The defaults shown are read from the class's ``__init__`` signature; ``notes`` fill the
-    rest of the template.
+    ``architecture`` (the network's own parameters) is followed by the training parameters
+    every skrb network classifier shares. The defaults shown are read from the class's
+    ``__init__`` signature; ``notes`` fill the rest of the template.
     """
 
     def decorate(cls: type) -> type:
@@ -122,7 +132,7 @@ def _document(**notes: Any) -> Any:
             for name, param in inspect.signature(cls.__init__).parameters.items()
             if param.default is not inspect.Parameter.empty
         }
-        section = _COMMON_PARAMS.format(**defaults, **notes)
+        section = (architecture + TRAINING_PARAMS.lstrip("\n")).format(**defaults, **notes)
         cls.__doc__ = cls.__doc__.replace("    {parameters}\n", section.lstrip("\n"))
         return cls
 
@@ -136,7 +146,7 @@ _DIA, _NODIA, _BRAAI = ARCHITECTURES["dia"], ARCHITECTURES["nodia"], ARCHITECTUR
 _PAPER_EPOCHS = "the authors trained up to 500 with early stopping; 50 is a modest default"
 
 
-@_document(
+@document(
     epochs_note=_PAPER_EPOCHS,
     patience_note="the authors' value for this model",
     image_text="H, 3W, 1",
@@ -199,6 +209,7 @@ class DIAClassifier(StampCNNClassifier):
         predict_batch_size: int = 256,
         jit_compile: bool = False,
         dtype_policy: str | None = None,
+        augment: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
@@ -207,10 +218,10 @@ class DIAClassifier(StampCNNClassifier):
         verbose: int = 1,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**_arguments(locals()))
+        super().__init__(**arguments(locals()))
 
 
-@_document(
+@document(
     epochs_note=_PAPER_EPOCHS,
     patience_note="the authors' value for this model",
     image_text="H, 2W, 1",
@@ -269,6 +280,7 @@ class NoDIAClassifier(StampCNNClassifier):
         predict_batch_size: int = 256,
         jit_compile: bool = False,
         dtype_policy: str | None = None,
+        augment: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
@@ -277,10 +289,10 @@ class NoDIAClassifier(StampCNNClassifier):
         verbose: int = 1,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**_arguments(locals()))
+        super().__init__(**arguments(locals()))
 
 
-@_document(
+@document(
     epochs_note="a modest default",
     patience_note="skrb's choice; braai's own schedule is not published with d6_m7",
     image_text="H, W, 3",
@@ -341,6 +353,7 @@ class BraaiClassifier(StampCNNClassifier):
         predict_batch_size: int = 256,
         jit_compile: bool = False,
         dtype_policy: str | None = None,
+        augment: bool = False,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Any] | None = None,
         metrics: list[Any] | None = None,
@@ -349,10 +362,14 @@ class BraaiClassifier(StampCNNClassifier):
         verbose: int = 1,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**_arguments(locals()))
+        super().__init__(**arguments(locals()))
 
 
-def _arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
-    """Return a subclass ``__init__``'s arguments (its ``locals()``) as keywords."""
-    args = {k: v for k, v in frame_locals.items() if k not in ("self", "kwargs", "__class__")}
+def arguments(frame_locals: dict[str, Any], exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return a subclass ``__init__``'s arguments (its ``locals()``) as keywords.
+
+    Names in ``exclude`` (the parameters the ``__init__`` stores itself) are left out.
+    """
+    skip = ("self", "kwargs", "__class__", *exclude)
+    args = {k: v for k, v in frame_locals.items() if k not in skip}
     return {**args, **frame_locals.get("kwargs", {})}

@@ -1,10 +1,12 @@
-"""Parameter constraints of the CNN classifiers, checked before any work (the scikit-learn way).
+"""Parameter constraints of the network classifiers, checked before any work (the scikit-learn way).
 
-:data:`CNN_PARAMETER_CONSTRAINTS` is :class:`~skrb.models.StampCNNClassifier`'s
-``_parameter_constraints`` (its own parameters and SciKeras' that skrb passes on), validated by
-scikit-learn's ``_validate_params`` at the start of ``fit``, ``partial_fit`` and ``initialize``.
-:func:`check_per_block_params` adds the rules a constraint cannot say (every entry of a per-block
-sequence, the sequences' lengths, non-negative class weights), with the same
+:data:`TRAINING_PARAMETER_CONSTRAINTS` covers the parameters every network classifier shares
+(training, prediction, and SciKeras' that skrb passes on); :data:`CNN_PARAMETER_CONSTRAINTS` and
+:data:`TRANSFORMER_PARAMETER_CONSTRAINTS` add each family's architecture. They are the classes'
+``_parameter_constraints``, validated by scikit-learn's ``_validate_params`` at the start of
+``fit``, ``partial_fit`` and ``initialize``. :func:`check_class_weight` and
+:func:`check_per_block_params` add the rules a constraint cannot say (non-negative class weights;
+every entry of a CNN's per-block sequence and the sequences' lengths), with the same
 :class:`~sklearn.utils._param_validation.InvalidParameterError` and message form.
 
 Other estimators follow the same convention: a ``_parameter_constraints`` class attribute naming
@@ -27,21 +29,20 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-__all__ = ["CNN_PARAMETER_CONSTRAINTS", "check_per_block_params"]
+__all__ = [
+    "CNN_PARAMETER_CONSTRAINTS",
+    "TRAINING_PARAMETER_CONSTRAINTS",
+    "TRANSFORMER_PARAMETER_CONSTRAINTS",
+    "check_class_weight",
+    "check_per_block_params",
+]
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _RATE = Interval(Real, 0, 1, closed="left")
 
-CNN_PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
-    # architecture (sequences are checked entry by entry in check_per_block_params)
-    "filters": [_POSITIVE_INT, "array-like"],
-    "kernel_size": [_POSITIVE_INT, "array-like"],
-    "pool_size": [_POSITIVE_INT, "array-like"],
-    "dropout": [_RATE, "array-like"],
-    "convs_per_block": [_POSITIVE_INT],
-    "dense_units": [_POSITIVE_INT],
-    "dense_dropout": [_RATE],
+TRAINING_PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "dtype_policy": [str, keras.DTypePolicy, None],
+    "augment": ["boolean"],
     # training
     "optimizer": [str, type, keras.optimizers.Optimizer],
     "learning_rate": [Interval(Real, 0, None, closed="left"), None],  # 0 freezes the weights
@@ -68,7 +69,40 @@ CNN_PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "model": [None],
     "build_fn": [None],
 }
+"""The constraints of the parameters every skrb network classifier shares."""
+
+CNN_PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
+    # architecture (sequences are checked entry by entry in check_per_block_params)
+    "filters": [_POSITIVE_INT, "array-like"],
+    "kernel_size": [_POSITIVE_INT, "array-like"],
+    "pool_size": [_POSITIVE_INT, "array-like"],
+    "dropout": [_RATE, "array-like"],
+    "convs_per_block": [_POSITIVE_INT],
+    "dense_units": [_POSITIVE_INT],
+    "dense_dropout": [_RATE],
+    **TRAINING_PARAMETER_CONSTRAINTS,
+}
 """``_parameter_constraints`` of :class:`~skrb.models.StampCNNClassifier`."""
+
+_STAGES = ["array-like", None]  # one positive int per stage; checked when the network is built
+TRANSFORMER_PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
+    "preset": [StrOptions({"paper", "small", "tiny"})],
+    "embed_dims": _STAGES,
+    "depths": _STAGES,
+    "num_heads": _STAGES,
+    "kernel_sizes": _STAGES,
+    "strides": _STAGES,
+    "pos_dim": [_POSITIVE_INT, None],
+    "decoder_dim": [_POSITIVE_INT, None],
+    "decoder_pos_dim": [_POSITIVE_INT, None],
+    "decoder_heads": [_POSITIVE_INT, None],
+    "dense_units": [_POSITIVE_INT, None],
+    "mlp_ratio": [_POSITIVE_INT],
+    "dropout": [_RATE],
+    "attention_dropout": [_RATE],
+    **TRAINING_PARAMETER_CONSTRAINTS,
+}
+"""``_parameter_constraints`` of the no-difference transformer classifiers."""
 
 
 def _invalid(name: str, owner: str, must: str, value: Any) -> InvalidParameterError:
@@ -83,7 +117,8 @@ def check_per_block_params(estimator: Any) -> None:
     - every entry of ``filters``, and of ``kernel_size``, ``pool_size`` and ``dropout`` given
       per block, is valid (integers >= 1, rates in [0, 1));
     - per-block sequences have one entry per block (``len(filters)``);
-    - ``class_weight`` given as a dict has finite, non-negative weights.
+    - ``class_weight`` given as a dict has finite, non-negative weights
+      (:func:`check_class_weight`).
 
     Parameters
     ----------
@@ -121,6 +156,23 @@ def check_per_block_params(estimator: Any) -> None:
                 "`filters`)",
                 value,
             )
+    check_class_weight(estimator)
+
+
+def check_class_weight(estimator: Any) -> None:
+    """Check that a dict ``class_weight`` has finite, non-negative weights.
+
+    Parameters
+    ----------
+    estimator : StampKerasClassifier
+        The classifier whose ``class_weight`` is checked.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a weight is negative, infinite or not a number.
+    """
+    owner = type(estimator).__name__
     weights = estimator.class_weight
     if isinstance(weights, Mapping):
         if not all(_within(w, Interval(Real, 0, None, closed="left")) for w in weights.values()):

@@ -42,7 +42,7 @@ Examples
 >>> get_model_spec("vgg")
 Traceback (most recent call last):
 ...
-ValueError: Unknown model 'vgg'; choose from 'dia', 'nodia', 'braai'.
+ValueError: Unknown model 'vgg'; choose from 'dia', 'nodia', 'braai', 'nodiff', 'triplet'.
 """
 
 from __future__ import annotations
@@ -170,6 +170,22 @@ _SPECS: dict[str, ModelSpec] = {
             scaler=_braai_scaler,
             # braai's sigmoid already is P(real).
             checkpoint=CheckpointFormat(stamp_size=63),
+        ),
+        ModelSpec(
+            name="nodiff",
+            display_name="noDiff transformer",
+            classifier_name="NoDiffTransformerClassifier",
+            layout="nodia",
+            input_shape="(n, H, 2W, 1)",
+            scaler=_acero2023_scaler,  # the CNNs' scaling: the models compare on equal inputs
+        ),
+        ModelSpec(
+            name="triplet",
+            display_name="triplet transformer",
+            classifier_name="TripletTransformerClassifier",
+            layout="dia",
+            input_shape="(n, H, 3W, 1)",
+            scaler=_acero2023_scaler,
         ),
     )
 }
