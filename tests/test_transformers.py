@@ -83,15 +83,15 @@ def test_presets_are_smaller_versions_of_the_same_architecture():
 
 def test_encoder_is_siamese_and_exchanges_channels():
     model = build_nodiff_transformer(
-        (12, 24, 1), n_panels=2, streams=(0, 1), **TRANSFORMER_PRESETS["tiny"]
+        (24, 48, 1), n_panels=2, streams=(0, 1), **TRANSFORMER_PRESETS["tiny"]
     )
     # One set of encoder weights per stage, read by both streams (stacked in the batch axis).
     projections = [layer for layer in model.layers if isinstance(layer, ConvProjection)]
     assert len(projections) == len(TRANSFORMER_PRESETS["tiny"]["embed_dims"])
     # Swapping search and template changes P(real): the model compares, it does not pool.
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, 12, 24, 1)).astype("float32")
-    swapped = np.concatenate([x[:, :, 12:], x[:, :, :12]], axis=2)
+    x = rng.normal(size=(4, 24, 48, 1)).astype("float32")
+    swapped = np.concatenate([x[:, :, 24:], x[:, :, :24]], axis=2)
     assert not np.allclose(np.asarray(model(x)), np.asarray(model(swapped)))
     stacked = np.concatenate([np.zeros((1, 2, 2, 6)), np.ones((1, 2, 2, 6))]).astype("float32")
     out = np.asarray(ExchangeStreams(2)(stacked))[:, 0, 0]

@@ -224,7 +224,7 @@ class NoDiffTransformerClassifier(StampTransformerClassifier):
     >>> import numpy as np
     >>> from skrb.models import NoDiffTransformerClassifier
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(8, 16, 32, 1)).astype("float32")
+    >>> X = rng.normal(size=(8, 24, 48, 1)).astype("float32")
     >>> y = np.array([0, 1] * 4)
     >>> clf = NoDiffTransformerClassifier(preset="tiny", epochs=1, verbose=0, random_state=0)
     >>> clf.fit(X, y).predict_proba(X).shape
@@ -263,7 +263,7 @@ class TripletTransformerClassifier(StampTransformerClassifier):
     >>> import numpy as np
     >>> from skrb.models import TripletTransformerClassifier
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(8, 16, 48, 1)).astype("float32")
+    >>> X = rng.normal(size=(8, 24, 72, 1)).astype("float32")
     >>> y = np.array([0, 1] * 4)
     >>> clf = TripletTransformerClassifier(preset="tiny", epochs=1, verbose=0).fit(X, y)
     >>> clf.predict(X).shape
