@@ -13,7 +13,7 @@ import numpy as np
 from skrb._panels import PANELS
 from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_alert_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
-from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._errors import ReadError, one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 
 __all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files"]
@@ -168,12 +168,7 @@ def iter_alert_files(
     side = rows.stamp_size
 
     def fail(name: str, index: int, exc: BaseException | str) -> None:
-        if on_error == "raise":
-            raise ReadError(error_message(name, index, exc)) from (
-                exc if isinstance(exc, BaseException) else None
-            )
-        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
-        rows.errors.append((name, index, reason))
+        record_error(rows.errors, on_error, name, index, exc)
 
     for name, source in sources:
         index = -1  # the last record read (or skipped) of this source

@@ -22,7 +22,7 @@ from skrb.io._alerts import (
     _with_survey,
     lsst_plan,
 )
-from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._errors import record_error
 from skrb.io._formats import sniff
 from skrb.io._paths import PathsLike
 from skrb.io._rubin import read_rubin_files
@@ -186,9 +186,7 @@ class _Stream:
         self.chosen: str | None = None if self.survey == "auto" else self.survey
 
     def _fail(self, name: str, exc: BaseException) -> None:
-        if self.on_error == "raise":
-            raise ReadError(error_message(name, -1, exc)) from exc
-        self.errors.append((name, -1, f"{type(exc).__name__}: {one_line(exc)}"))
+        record_error(self.errors, self.on_error, name, -1, exc)
 
     def _typed(self, bar: Any) -> Iterator[tuple[str, Any, str]]:
         """``(name, source, kind)`` of the files of the survey read, as the stream reaches them."""

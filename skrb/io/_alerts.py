@@ -18,7 +18,13 @@ from sklearn.utils import Bunch
 
 from skrb._panels import PANELS
 from skrb.io._alert_decode import PADS, read_alert_files
-from skrb.io._errors import ReadError, check_on_error, error_message, one_line, report_errors
+from skrb.io._errors import (
+    ReadError,
+    check_on_error,
+    error_message,
+    record_error,
+    report_errors,
+)
 from skrb.io._formats import SURVEY_NAMES, sniff
 from skrb.io._parallel import map_chunks
 from skrb.io._paths import PathsLike, Skipped, expand_paths
@@ -276,9 +282,7 @@ def _sniffed(
     found: dict[str, list[tuple[str, str | bytes, str]]] = {"ztf": [], "lsst": []}
 
     def fail(name: str, exc: BaseException) -> None:
-        if on_error == "raise":
-            raise ReadError(error_message(name, -1, exc)) from exc
-        skipped.append((name, -1, f"{type(exc).__name__}: {one_line(exc)}"))
+        record_error(skipped, on_error, name, -1, exc)
 
     for name, source in sources:
         try:

@@ -16,6 +16,7 @@ __all__ = [
     "check_on_error",
     "error_message",
     "one_line",
+    "record_error",
     "report_errors",
 ]
 
@@ -69,6 +70,37 @@ def error_message(source: str, record: int, exc: BaseException | str) -> str:
     where = source if record < 0 else f"{source} (record {record})"
     reason = one_line(exc) if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
     return f"{where}: {reason}"
+
+
+def record_error(
+    errors: list[tuple[str, int, str]],
+    on_error: str,
+    source: str,
+    record: int,
+    exc: BaseException | str,
+) -> None:
+    r"""Append ``(source, record, reason)`` to ``errors``, or raise it (``on_error="raise"``).
+
+    The reason is ``exc`` itself where it is a string, else its type and text on one line;
+    the :class:`ReadError` raised names ``source`` (and ``record`` when >= 0).
+
+    Examples
+    --------
+    >>> errors = []
+    >>> record_error(errors, "warn", "a.avro", 3, ValueError("bad\nheader"))
+    >>> errors
+    [('a.avro', 3, 'ValueError: bad header')]
+    >>> record_error(errors, "raise", "a.avro", -1, "truncated")
+    Traceback (most recent call last):
+    ...
+    skrb.io._errors.ReadError: a.avro: truncated
+    """
+    if on_error == "raise":
+        raise ReadError(error_message(source, record, exc)) from (
+            exc if isinstance(exc, BaseException) else None
+        )
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
+    errors.append((source, record, reason))
 
 
 def report_errors(

@@ -18,7 +18,7 @@ import numpy as np
 
 from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
-from skrb.io._errors import ReadError, error_message, one_line
+from skrb.io._errors import ReadError, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._parquet import iter_parquet_records, parquet_signature
 from skrb.io._rubin_schemas import container_schemas, container_version, infer_version
@@ -123,12 +123,7 @@ def read_rubin_files(
     n_kept = 0
 
     def fail(name: str, index: int, exc: BaseException | str) -> None:
-        if on_error == "raise":
-            raise ReadError(error_message(name, index, exc)) from (
-                exc if isinstance(exc, BaseException) else None
-            )
-        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {one_line(exc)}"
-        errors.append((name, index, reason))
+        record_error(errors, on_error, name, index, exc)
 
     for name, source, kind in sources:
         index = -1  # the last record read (or skipped) of this source
