@@ -75,6 +75,7 @@ def test_compare_end_to_end_with_report(sim_file, tmp_path, capsys):
     assert figures == [
         "confusion_matrices.png",
         "learning_curves.png",
+        "panel_share_distributions.png",
         "panel_shares.png",
         "roc_curves.png",
         "saliency_dia.png",
