@@ -194,3 +194,24 @@ def test_a_linked_report_folder_is_replaced_without_leftovers(tmp_path):
     assert link.is_dir() and not link.is_symlink()
     assert _snapshot(link).keys() == {"new.txt"} and _snapshot(real).keys() == {"old.txt"}
     assert _leftovers(tmp_path, "report") == []
+
+
+def test_a_failed_second_rename_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    # Without renameat2 the old folder is first moved aside; if the new one then cannot be
+    # renamed into place, the old one must come back (not stay hidden in a ".old" folder).
+    monkeypatch.setattr(atomic_module, "_exchange", lambda a, b: False)
+    target = tmp_path / "report"
+    target.mkdir()
+    (target / "old.txt").write_text("old run")
+    rename = os.rename
+
+    def failing_rename(src, dst):
+        if Path(src).name.endswith(".part"):
+            raise OSError("disk full")
+        return rename(src, dst)
+
+    monkeypatch.setattr(atomic_module.os, "rename", failing_rename)
+    with pytest.raises(OSError, match="disk full"), atomic_directory(target) as part:
+        (part / "new.txt").write_text("new run")
+    assert _snapshot(target) == {"old.txt": hashlib.sha256(b"old run").hexdigest()}
+    assert _leftovers(tmp_path, "report") == []

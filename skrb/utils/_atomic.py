@@ -217,7 +217,12 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
         if not _exchange(temporary, path):
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.rename(path, old / path.name)
-            os.rename(temporary, path)
+            try:
+                os.rename(temporary, path)
+            except BaseException:  # put the previous folder back where it was
+                os.rename(old / path.name, path)
+                old.rmdir()
+                raise
             temporary = old
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
