@@ -41,6 +41,13 @@ def _renameat2() -> Callable[..., int] | None:
     return function
 
 
+def _default_mode(bits: int) -> int:
+    """Return the mode ``open``/``mkdir`` give a new entry: ``bits`` less the umask."""
+    mask = os.umask(0)  # the umask can only be read by setting it
+    os.umask(mask)
+    return bits & ~mask
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap the entries ``a`` and ``b``; False where the system cannot."""
     function = _renameat2()
@@ -164,9 +171,7 @@ def atomic_file(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
         if path.exists():  # keep the old file's permissions, not mkstemp's 0600
             mode = path.stat().st_mode & 0o7777
         else:
-            mask = os.umask(0)
-            os.umask(mask)
-            mode = 0o666 & ~mask
+            mode = _default_mode(0o666)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
@@ -208,9 +213,7 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         yield temporary
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o777 & ~mask)
+        os.chmod(temporary, _default_mode(0o777))  # not mkdtemp's 0700
         if not path.exists():
             os.rename(temporary, path)
             return
