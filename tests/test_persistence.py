@@ -266,6 +266,11 @@ HOSTILE = {
     "no estimator": (_set(["estimator"], None), None, "not an estimator entry"),
     "missing network": (None, {"networks/0.keras": None}, "network 'networks/0.keras' the file"),
     "extra member": (None, {"payload.pkl": b"\x80\x04."}, "unexpected members"),
+    "too many members": (
+        None,
+        {f"junk/{i}": b"" for i in range(1001)},
+        "1003 members in the archive",
+    ),
     "manifest not json": (None, {"skrb-model.json": b"{not json"}, "is not JSON"),
     "network not a zip": (None, {"networks/0.keras": b"junk"}, "network archive is damaged"),
 }

@@ -396,7 +396,9 @@ def load_model(path: str | os.PathLike[str]) -> Any:
 def _read(archive: zipfile.ZipFile, path: Path) -> Any:
     reader = _Reader(archive, path)
     infos = archive.infolist()
-    if len(infos) > _MAX_MEMBERS or _MANIFEST not in reader.members:
+    if len(infos) > _MAX_MEMBERS:
+        raise reader.fail(f"{len(infos)} members in the archive (at most {_MAX_MEMBERS}).")
+    if _MANIFEST not in reader.members:
         raise reader.fail(f"no {_MANIFEST} in the archive.")
     if archive.getinfo(_MANIFEST).file_size > _MAX_MANIFEST_BYTES:
         raise reader.fail(f"{_MANIFEST} is implausibly large.")
