@@ -91,8 +91,9 @@ def plot_confusion_matrices(result: ComparisonResult) -> Figure:
 def plot_roc_curves(result: ComparisonResult) -> Figure:
     """Plot ROC curves (left) and MDR against FPR on a log axis (right) for every model.
 
-    Thick lines are the pooled out-of-fold scores, thin lines the individual folds; the
-    dotted verticals mark the FPR levels at which the MDR is reported.
+    Thick lines are the pooled out-of-fold scores; the ROC panel also draws each fold as a
+    thin line (with more than one fold). The dotted verticals mark the FPR levels at which
+    the MDR is reported.
 
     Parameters
     ----------
