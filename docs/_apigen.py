@@ -26,7 +26,7 @@ TITLES: dict[str, str] = {
     "skrb.datasets": "Data sets: simulated stamp sets and the DES autoScan release",
     "skrb.io": "Readers: ZTF and Rubin (LSST) alert packets, FITS stamps, stamp files",
     "skrb.preprocessing": "Transformers: resizing, scaling and stacking stamp sets",
-    "skrb.models": "Classifiers: the paper's CNNs, braai, and published checkpoints",
+    "skrb.models": "Classifiers: the paper's CNNs, braai, the no-difference transformers, checkpoints",
     "skrb.persistence": "Safe model files: saving and loading without pickle",
     "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",
     "skrb.metrics": "Metrics used by surveys",
@@ -189,8 +189,10 @@ VALIDATION_OVERRIDES = {
 """Check -> docstring patterns for which the check does not apply (numpydoc's overrides)."""
 
 VALIDATION_EXCLUDED = {
-    # The base class of the CNNs: its parameters are documented on each subclass.
+    # The base classes of the networks: their parameters are documented on each subclass.
     "skrb.models.StampCNNClassifier",
+    "skrb.models.StampKerasClassifier",
+    "skrb.models.StampTransformerClassifier",
 }
 """Public names not validated, each with its reason."""
 
