@@ -26,7 +26,7 @@ TITLES: dict[str, str] = {
     "skrb.datasets": "Data sets: simulated stamp sets and the DES autoScan release",
     "skrb.io": "Readers: ZTF and Rubin (LSST) alert packets, FITS stamps, stamp files",
     "skrb.preprocessing": "Transformers: resizing, scaling and stacking stamp sets",
-    "skrb.models": "Classifiers: the paper's CNNs, braai, the no-difference transformers, checkpoints",
+    "skrb.models": "Classifiers: the CNNs, braai, the no-difference transformers, checkpoints",
     "skrb.persistence": "Safe model files: saving and loading without pickle",
     "skrb.explain": "Explaining: saliency, SHAP and per-panel attribution",
     "skrb.metrics": "Metrics used by surveys",
