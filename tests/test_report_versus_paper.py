@@ -112,3 +112,18 @@ def test_single_split_report_says_test_set_not_folds(rng, tmp_path):
     assert "pooled over" not in text and "fold mean" not in text
     assert "Fit time (s, wall clock)" in text
     assert "DIA beats the paper's accuracy: on simulated stamps" in text
+
+
+@pytest.mark.parametrize("names", [("DIA",), ("DIA", "noDIA")])
+def test_agreement_claims_the_ordering_only_when_both_models_ran(data, names, monkeypatch):
+    import skrb.report._versus_paper as versus
+
+    monkeypatch.setattr(versus, "disagreements", lambda result: [])  # everything agrees
+    X, y = data
+    models = {name: LogisticRegression() for name in names}
+    result = compare_models(models, X, y, cv=2, random_state=0, progress=False)
+    doc = Document("test")
+    versus.paper_section(doc, result)
+    text = doc.to_markdown()
+    assert "agrees with the paper's" in text
+    assert ("DIA leads noDIA" in text) == (len(names) == 2)
