@@ -32,6 +32,7 @@ TITLES: dict[str, str] = {
     "skrb.metrics": "Metrics used by surveys",
     "skrb.model_selection": "Comparing models",
     "skrb.scoring": "Scoring alerts at any scale: the scoring core and streamed outputs",
+    "skrb.distributed": "Scoring on a cluster: Dask and Apache Spark",
     "skrb.report": "Reports",
     "skrb.utils": "Utilities: validation, atomic outputs, TensorFlow's CPU kernels",
     "skrb.cli": "The command line",

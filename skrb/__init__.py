@@ -36,6 +36,7 @@ _SUBMODULES = {
     "metrics",
     "model_selection",
     "scoring",
+    "distributed",
     "report",
     "utils",
     "cli",

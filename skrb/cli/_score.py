@@ -276,25 +276,41 @@ def keeps_ztf_sentinel(estimator: Any) -> bool:
 
 
 def _score_alert_files(args: argparse.Namespace, estimator: Any) -> tuple[int, int, int]:
-    from skrb.scoring import score_files
-
-    if args.engine != "local":
-        raise CLIError(f"--engine {args.engine} is not available in this version of skrb yet.")
-
     keep_sentinel = keeps_ztf_sentinel(estimator)  # before a resizer is put in front of it
     estimator, read_options = fit_model_to_alerts(
         estimator, args.inputs, stamp_size=args.stamp_size, resize=args.resize
     )
     if keep_sentinel:  # braai saw ZTF's mask sentinel, not NaN: its drb is then reproduced
         read_options = {**read_options, "masked_sentinel": "keep"}
-    summary = score_files(
-        args.inputs,
-        estimator,
-        args.output,
-        batch_size=args.batch_size,
-        threshold=args.threshold,
-        **read_options,
-    )
+    options = {"batch_size": args.batch_size, "threshold": args.threshold, **read_options}
+    if args.engine == "local":
+        from skrb.scoring import score_files
+
+        summary = score_files(args.inputs, estimator, args.output, **options)
+        return summary.n_alerts, summary.n_scored, summary.n_real
+    try:
+        import skrb.distributed as engines
+
+        if args.engine == "dask":
+            summary = engines.score_files_dask(
+                args.inputs,
+                estimator,
+                args.output,
+                scheduler=args.scheduler,
+                n_workers=args.workers,
+                **options,
+            )
+        else:
+            summary = engines.score_files_spark(
+                args.inputs,
+                estimator,
+                args.output,
+                master=args.master,
+                n_workers=args.workers,
+                **options,
+            )
+    except ImportError as exc:  # the engine is an optional extra
+        raise CLIError(str(exc)) from exc
     return summary.n_alerts, summary.n_scored, summary.n_real
 
 

@@ -34,6 +34,7 @@ __all__ = sorted(_NAMES)
 _INTERNAL = {
     "alert_survey": ("skrb.io._formats", "alert_survey"),  # the survey of some alert files
     "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
+    "alert_sources": ("skrb.io._alerts", "_sources"),  # (name, path or bytes) of alert files
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
     "check_on_error": ("skrb.io._errors", "check_on_error"),
     "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),

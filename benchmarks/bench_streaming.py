@@ -1,0 +1,199 @@
+"""Benchmark streamed scoring: memory flat in the number of alerts, alerts/s, engines.
+
+Measures, on the real ZTF alert packets of ../shared/data/ztf_alerts (534 alerts; "15x" is 15
+copies of them through symbolic links, 8,010 alerts):
+
+1. peak memory (maximum resident set size) of ``skrb score`` for 1x and 15x the alerts;
+2. end-to-end alerts/s of ``skrb score`` (read + scale + predict + write CSV) against a plain
+   loop: fastavro + gzip + astropy.io.fits + the Keras network's ``model.predict`` + csv;
+3. alerts/s of ``--engine dask`` and ``spark`` with 1 and 2 workers on the 1x alerts, and
+   their overhead over the local engine.
+
+Each ``skrb score`` runs in its own process under ``/usr/bin/time -v``: wall time, CPU seconds
+(user + system, the process and its children: Dask workers, Spark's JVM and Python workers)
+and peak memory. On a shared machine wall times depend on the load: read the CPU seconds too.
+
+    python benchmarks/bench_streaming.py            # everything (several minutes)
+    python benchmarks/bench_streaming.py --quick    # memory and local throughput only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SHARED = Path(
+    os.environ.get(
+        "SKRB_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+)
+ALERTS = SHARED / "ztf_alerts"
+CHECKPOINT = SHARED / "checkpoints" / "braai_d6_m7"
+CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
+
+
+def cpu_description() -> str:
+    """The CPU model and whether it has AVX-512 and AMX."""
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        model = re.search(r"model name\s*:\s*(.*)", text).group(1)
+        flags = set(re.search(r"flags\s*:\s*(.*)", text).group(1).split())
+    except (OSError, AttributeError):
+        pass
+    avx512 = "yes" if "avx512f" in flags else "no"
+    amx = "yes" if "amx_tile" in flags else "no"
+    return f"{model}; {os.cpu_count()} cores; AVX-512: {avx512}; AMX: {amx}"
+
+
+def copies(folder: Path, n: int) -> Path:
+    """A folder holding ``n`` copies of the real alerts (symbolic links)."""
+    files = sorted(ALERTS.rglob("*.avro"))
+    for i in range(n):
+        sub = folder / f"copy{i:02d}"
+        sub.mkdir(parents=True)
+        for f in files:
+            (sub / f.name).symlink_to(f)
+    return folder
+
+
+def timed(argv: list[str]) -> dict[str, float]:
+    """Run ``argv`` under /usr/bin/time -v: wall s, CPU s and peak memory (MiB)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", *argv], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+
+    def field(name: str) -> float:
+        return float(re.search(rf"{name}: ([\d.:]+)", done.stderr).group(1).split(":")[-1])
+
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr)
+    parts = [float(p) for p in wall.group(1).split(":")]
+    seconds = sum(p * 60**i for i, p in enumerate(reversed(parts)))
+    return {
+        "wall": seconds,
+        "cpu": field("User time \\(seconds\\)") + field("System time \\(seconds\\)"),
+        "rss_mib": field("Maximum resident set size \\(kbytes\\)") / 1024,
+        "stdout": done.stdout,
+    }
+
+
+def skrb_score(inputs: Path, out: Path, *options: str) -> dict[str, float]:
+    argv = [sys.executable, "-m", "skrb", "score", str(inputs), "-o", str(out)]
+    argv += ["--checkpoint", str(CHECKPOINT), "--model", "braai", *options]
+    return timed(argv)
+
+
+PLAIN_LOOP = r"""
+import csv, gzip, io, sys, warnings
+import fastavro, numpy as np
+from astropy.io import fits
+from pathlib import Path
+import skrb
+pipe = skrb.make_braai_pipeline(checkpoint=sys.argv[2])
+network = pipe[-1].model_
+rows, stamps = [], []
+def flush(writer):
+    images = pipe[:-1].transform(np.stack(stamps))
+    p = network.predict(images, batch_size=1024, verbose=0)
+    p_real = p[:, -1] if p.shape[1] > 1 else p[:, 0]
+    writer.writerows((c, o, float(q)) for (c, o), q in zip(rows, p_real))
+    rows.clear(); stamps.clear()
+with open(sys.argv[3], "w", newline="") as out, warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    writer = csv.writer(out); writer.writerow(["candid", "objectId", "p_real"])
+    for path in sorted(Path(sys.argv[1]).rglob("*.avro")):
+        with open(path, "rb") as handle:
+            for record in fastavro.reader(handle):
+                panels = []
+                for field in ("cutoutScience", "cutoutTemplate", "cutoutDifference"):
+                    with fits.open(io.BytesIO(gzip.decompress(record[field]["stampData"]))) as h:
+                        image = np.full((63, 63), np.nan, np.float32)
+                        data = h[0].data.astype(np.float32)
+                        image[: data.shape[0], : data.shape[1]] = data
+                        panels.append(image)
+                stamps.append(np.stack(panels))
+                rows.append((record["candid"], record["objectId"]))
+                if len(stamps) == 1024:
+                    flush(writer)
+    if stamps:
+        flush(writer)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="memory and local throughput only")
+    args = parser.parse_args()
+    n_alerts = len(list(ALERTS.rglob("*.avro")))
+    print(f"CPU: {cpu_description()}")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (a shared machine: see CPU seconds)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one, fifteen = copies(tmp / "x1", 1), copies(tmp / "x15", 15)
+
+        print("\n1. Peak memory of skrb score (braai, CSV output)")
+        memory = {}
+        for name, folder, n in (("1x", one, n_alerts), ("15x", fifteen, 15 * n_alerts)):
+            run = skrb_score(folder, tmp / f"{name}.csv")
+            memory[name] = run
+            print(
+                f"  {name:>4}: {n:6d} alerts  peak RSS {run['rss_mib']:7.0f} MiB  "
+                f"wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
+                f"{n / run['wall']:6.0f} alerts/s (wall)  {n / run['cpu']:6.0f} alerts/CPU-s"
+            )
+        ratio = memory["15x"]["rss_mib"] / memory["1x"]["rss_mib"]
+        print(f"  15x / 1x peak memory: {ratio:.2f} (target <= 1.2)")
+
+        print("\n2. End to end on the 15x alerts: skrb score vs a plain loop")
+        loop = tmp / "loop.py"
+        loop.write_text(PLAIN_LOOP)
+        plain = timed(
+            [sys.executable, str(loop), str(fifteen), str(CHECKPOINT), str(tmp / "p.csv")]
+        )
+        skrb_run = memory["15x"]
+        n = 15 * n_alerts
+        for name, run in (("plain loop", plain), ("skrb score", skrb_run)):
+            print(
+                f"  {name:>10}: wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
+                f"{n / run['wall']:6.0f} alerts/s  {n / run['cpu']:6.0f} alerts/CPU-s  "
+                f"peak RSS {run['rss_mib']:6.0f} MiB"
+            )
+        print(
+            f"  speed-up: {plain['wall'] / skrb_run['wall']:.2f}x wall, "
+            f"{plain['cpu'] / skrb_run['cpu']:.2f}x CPU (target >= 3x)"
+        )
+        if args.quick:
+            return
+
+        print("\n3. Engines on the 1x alerts (alerts/s; overhead = extra CPU s over local)")
+        base, n = memory["1x"], n_alerts
+        for engine in ("dask", "spark"):
+            for workers in (1, 2):
+                run = skrb_score(
+                    one,
+                    tmp / f"{engine}{workers}.csv",
+                    "--engine",
+                    engine,
+                    "--workers",
+                    str(workers),
+                )
+                print(
+                    f"  {engine:>5} x{workers}: wall {run['wall']:6.1f} s  "
+                    f"CPU {run['cpu']:6.1f} s  "
+                    f"{n / run['wall']:6.0f} alerts/s  overhead {run['cpu'] - base['cpu']:+6.1f} "
+                    f"CPU s, {run['wall'] / base['wall']:.2f}x local wall  "
+                    f"peak RSS (client) {run['rss_mib']:6.0f} MiB"
+                )
+
+
+if __name__ == "__main__":
+    main()
