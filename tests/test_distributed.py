@@ -21,7 +21,10 @@ from skrb.scoring import score_alerts, score_files
 pytestmark = pytest.mark.shared_data
 
 # Rubin cutouts are 30 to 102 pixels: read them at braai's side so that one model scores both.
-SURVEYS = {"ztf": ("ztf_alerts", {}), "lsst": ("rubin_alerts", {"stamp_size": 63})}
+SURVEYS = {
+    "ztf": ("ztf_alerts", {"masked_sentinel": "keep"}),  # as skrb score reads them for braai
+    "lsst": ("rubin_alerts", {"stamp_size": 63}),
+}
 
 
 @pytest.fixture(scope="module")
