@@ -159,6 +159,9 @@ def test_save_refuses_unknown_classes_and_objects_as_parameters(tmp_path):
     clf = skrb.models.DIAClassifier(callbacks=[keras.callbacks.TerminateOnNaN()])
     with pytest.raises(ModelFileError, match="parameter 'callbacks'.*TerminateOnNaN"):
         save_model(clf, tmp_path / "c.skrb")
+    cached = make_pipeline(skrb.preprocessing.StampScaler(), memory=str(tmp_path / "cache"))
+    with pytest.raises(ModelFileError, match="memory .*Set memory=None"):
+        save_model(cached, tmp_path / "m.skrb")
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary
 
 
@@ -260,6 +263,11 @@ HOSTILE = {
         _set(["estimator", "steps", 0, 1, "params", "evil"], 1),
         None,
         "StampScaler does not take",
+    ),
+    "pipeline cache": (
+        _set(["estimator", "params", "memory"], "/tmp/someone-elses-cache"),
+        None,
+        "names a cache folder",
     ),
     "newer format": (_set(["format_version"], FORMAT_VERSION + 1), None, "newer skrb"),
     "other format": (_set(["format"], "joblib"), None, "does not declare format"),

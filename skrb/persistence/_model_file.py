@@ -84,6 +84,11 @@ def _node(estimator: Any, where: str, networks: list[tuple[str, Any]]) -> dict[s
         raise ModelFileError(f"cannot save {where}: {exc}") from None
     params = estimator.get_params(deep=False)
     if isinstance(estimator, Pipeline):
+        if params.get("memory") is not None:
+            raise ModelFileError(
+                f"cannot save {where}: its memory (a joblib cache folder) is set; a model file "
+                "does not name cache folders (load_model refuses them). Set memory=None first."
+            )
         params.pop("steps")
         steps = []
         for step_name, step in estimator.steps:
@@ -254,6 +259,8 @@ class _Reader:
             )
         params = self.mapping(node, "params", where)
         if cls is Pipeline:
+            if params.get("memory") is not None:  # joblib's cache folder: pickles, if refitted
+                raise self.fail(f"{where} (a Pipeline) names a cache folder (memory).")
             steps = node.get("steps")
             if not isinstance(steps, list) or not steps:
                 raise self.fail(f"{where} (a Pipeline) has no steps.")
