@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from skrb.preprocessing import StampResizer, StampStacker
-from skrb.utils.validation import _check_finite, check_stamp_sets
+from skrb.utils.validation import check_finite, check_stamp_sets
 
 __all__ = ["ExplainTarget", "resolve_target"]
 
@@ -119,7 +119,7 @@ def check_images(X: Any, image_shape: tuple[int, ...], name: str = "X") -> np.nd
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: found 0 images (shape {arr.shape}).")
     arr = arr.astype(np.float32, copy=False)
-    _check_finite(arr, allow_nan=False, name=name, what="image")
+    check_finite(arr, allow_nan=False, name=name, what="image")
     return np.ascontiguousarray(arr)
 
 

@@ -51,7 +51,7 @@ from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
 from skrb.models._scikeras import SciKerasClassifier
 from skrb.preprocessing import StampStacker
-from skrb.utils.validation import _check_finite, check_binary_target, infer_stamp_shape
+from skrb.utils.validation import check_binary_target, check_finite, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier", "StampKerasClassifier"]
 
@@ -247,7 +247,7 @@ class StampKerasClassifier(SciKerasClassifier):
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=False
         )
         flat = np.asarray(flat, dtype=np.float32)
-        _check_finite(flat, allow_nan=False, name="X", what="image")
+        check_finite(flat, allow_nan=False, name="X", what="image")
         if shape is None:
             shape = self._image_shape_from(flat)
         if reset:

@@ -22,6 +22,7 @@ from skrb._panels import PANELS
 
 __all__ = [
     "check_binary_target",
+    "check_finite",
     "check_rates",
     "check_stamp_sets",
     "infer_stamp_shape",
@@ -79,11 +80,39 @@ def _reject_sparse(X: Any, name: str) -> None:
         )
 
 
-def _check_finite(X: np.ndarray, *, allow_nan: bool, name: str, what: str = "stamp set") -> None:
+def check_finite(X: np.ndarray, *, allow_nan: bool, name: str, what: str = "stamp set") -> None:
     """Raise a ValueError naming the first offending sample (``what``) if ``X`` is not finite.
 
     Sums are a cheap filter (NaN and infinity propagate through them, and no full-size
-    temporary is made); only the stamp sets whose sum is not finite are checked exactly.
+    temporary is made); only the samples whose sum is not finite are checked exactly.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, ...)
+        Samples of numbers.
+    allow_nan : bool
+        Whether NaN (a masked pixel) is accepted; infinity never is.
+    name : str
+        Name of ``X`` in the message.
+    what : str, default="stamp set"
+        What one sample is, in the message.
+
+    Raises
+    ------
+    ValueError
+        With the count of bad samples and the index of the first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.utils.validation import check_finite
+    >>> X = np.zeros((3, 2))
+    >>> X[1, 0] = np.nan
+    >>> check_finite(X, allow_nan=True, name="X")
+    >>> check_finite(X, allow_nan=False, name="X")
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN in 1 stamp set(s) (first at index 1). ...
     """
     flat = X.reshape(X.shape[0], -1)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -200,7 +229,7 @@ def check_stamp_sets(
             f"{stamp_shape[0]}x{stamp_shape[1]}."
         )
     X2 = np.asarray(X2, dtype=dtype)
-    _check_finite(X2, allow_nan=allow_nan, name=name)
+    check_finite(X2, allow_nan=allow_nan, name=name)
     return X2.reshape((X2.shape[0], *shape))
 
 
@@ -268,7 +297,7 @@ def validate_stamp_sets(
     X2 = np.asarray(X2, dtype=dtype)
     if shape is None:
         shape = (n_panels, *infer_stamp_shape(X2.shape[1], n_panels))
-    _check_finite(X2, allow_nan=allow_nan, name="X")
+    check_finite(X2, allow_nan=allow_nan, name="X")
     if reset:
         estimator.stamp_shape_ = (int(shape[1]), int(shape[2]))
     return X2.reshape((X2.shape[0], *shape))
