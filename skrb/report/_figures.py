@@ -6,6 +6,7 @@ Every function takes a :class:`~skrb.model_selection.ComparisonResult` and retur
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,17 @@ _LABELS = ("real", "bogus")
 #: Model colours: none of them a panel colour (skrb._panels.PANEL_COLORS: blue, orange, green),
 #: so that a colour always means one thing across the report.
 MODEL_COLORS = ("#000000", "#CC79A7", "#D55E00", "#999999", "#56B4E9", "#F0E442")
+
+
+def save_figure(fig: Figure, directory: str | Path, name: str, *, dpi: int = 110) -> str:
+    """Save ``fig`` as ``directory/figures/<name>.png``; return that path relative to ``directory``.
+
+    The one way report pages store their figures (the folder is created if missing).
+    """
+    relative = f"figures/{name}.png"
+    (Path(directory) / "figures").mkdir(parents=True, exist_ok=True)
+    fig.savefig(Path(directory) / relative, dpi=dpi)
+    return relative
 
 
 def _model_color(k: int) -> str:

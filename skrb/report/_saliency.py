@@ -17,6 +17,7 @@ from astropy.table import Table
 from skrb._panels import DISPLAY_ORDER, PANELS
 from skrb.model_selection import ComparisonResult
 from skrb.report._document import Document
+from skrb.report._figures import save_figure
 from skrb.report._paper import PAPER
 from skrb.report._tables import write_csv
 
@@ -199,8 +200,6 @@ class SaliencySection:
                 "return_estimators=True): saliency is not available."
             )
             return
-        figures = Path(directory) / "figures"
-        figures.mkdir(parents=True, exist_ok=True)
         n_test = min(len(self.result.splits[0][1]), self.max_samples)
         fold = "first fold" if self.result.n_folds > 1 else "training split"
         doc.paragraph(
@@ -228,8 +227,7 @@ class SaliencySection:
                 ids=exp["ids"],
                 unread=exp["unread"],
             )
-            path = f"figures/saliency_{_slug(name)}.png"
-            fig.savefig(Path(directory) / path, dpi=90)
+            path = save_figure(fig, directory, f"saliency_{_slug(name)}", dpi=90)
             unread = exp["unread"]
             doc.figure(
                 path,
@@ -251,8 +249,7 @@ class SaliencySection:
         self._table(doc, tables)
         self._versus_paper(doc, tables)
         fig = plot_share_distributions(distributions)
-        path = "figures/panel_share_distributions.png"
-        fig.savefig(Path(directory) / path, dpi=110)
+        path = save_figure(fig, directory, "panel_share_distributions")
         doc.figure(
             path,
             "How much of the |gradient| each panel holds, per outcome (true > predicted) and "
@@ -261,8 +258,7 @@ class SaliencySection:
             "the model reads the panels nearly equally even where one wins most stamps.",
         )
         fig = plot_outcome_shares(tables)
-        path = "figures/panel_shares.png"
-        fig.savefig(Path(directory) / path, dpi=110)
+        path = save_figure(fig, directory, "panel_shares")
         doc.figure(
             path,
             "Share of stamps won by each panel (the panel holding the largest share of a "

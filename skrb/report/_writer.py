@@ -32,6 +32,7 @@ from skrb.report._figures import (
     plot_confusion_matrices,
     plot_learning_curves,
     plot_roc_curves,
+    save_figure,
 )
 from skrb.report._tables import write_csv
 from skrb.report._versus_paper import paper_section
@@ -81,13 +82,6 @@ def check_report_directory(directory: str | Path, *, what: str = "report folder"
     ValueError: --report ... is a non-empty folder that skrb did not write; ...
     """
     return check_output_path(directory, kind="directory", replaceable=_is_report, what=what)
-
-
-def _save(fig: Any, directory: Path, name: str) -> str:
-    (directory / "figures").mkdir(parents=True, exist_ok=True)
-    relative = f"figures/{name}.png"
-    fig.savefig(directory / relative, dpi=110)
-    return relative
 
 
 def _metrics_section(doc: Document, result: ComparisonResult) -> None:
@@ -195,7 +189,7 @@ def _read_paired_test(test: dict) -> str:
 
 def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -> None:
     doc.heading("Figures")
-    path = _save(plot_confusion_matrices(result), directory, "confusion_matrices")
+    path = save_figure(plot_confusion_matrices(result), directory, "confusion_matrices")
     several = result.n_folds > 1
     where = f"pooled over the {result.n_folds} folds' test sets" if several else "on the test set"
     doc.figure(
@@ -203,7 +197,7 @@ def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -
         f"Confusion matrices {where}: rows true real / bogus, columns predicted real / bogus; "
         "the top-right cell's percentage is the MDR, the bottom-left's the FPR.",
     )
-    path = _save(plot_roc_curves(result), directory, "roc_curves")
+    path = save_figure(plot_roc_curves(result), directory, "roc_curves")
     pooled = []
     for name in result.model_names:
         y_true, y_score = result.out_of_fold(name)
@@ -231,7 +225,7 @@ def _figures_section(doc: Document, result: ComparisonResult, directory: Path) -
     )
     fig = plot_learning_curves(result)
     if fig is not None:
-        path = _save(fig, directory, "learning_curves")
+        path = save_figure(fig, directory, "learning_curves")
         keys = " and ".join(_history_keys(result))
         folds = "one grey per fold, darkest for fold 1" if several else "one training run"
         doc.figure(
