@@ -330,6 +330,10 @@ def score_files_spark(
     ):
         shipped = session.sparkContext.broadcast(source)
         frame = session.read.format("binaryFile").load(files)
+        # binaryFile makes about one partition per small file: a task (and an Arrow batch)
+        # per alert costs more than the alert; a few partitions per core instead.
+        n_partitions = max(1, min(len(files), 2 * session.sparkContext.defaultParallelism))
+        frame = frame.repartition(n_partitions)
         scored = frame.select("path", "content").mapInPandas(
             lambda batches: _score_file_batches(batches, shipped, index, columns, read_options),
             _schema(empty),
