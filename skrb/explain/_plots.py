@@ -234,7 +234,7 @@ def plot_share_distributions(
     *,
     path: str | Path | None = None,
 ) -> Figure:
-    """Distributions of each panel's share of |gradient|, per outcome and model.
+    """Distributions of each panel's share of ``|gradient|``, per outcome and model.
 
     Winner-takes-all bars hide how close the panels are; this shows, for every outcome (true >
     predicted), a box per panel (median, quartiles, whiskers at the 5th and 95th percentiles)

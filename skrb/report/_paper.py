@@ -39,7 +39,7 @@ class PaperModel:
         The panels of the input, in the order of ``winners``.
     winners : dict of str to tuple of float
         Per outcome (``"real > real"``...), the percentage of stamps each panel won (holds the
-        largest share of the saliency |gradient|).
+        largest share of the saliency ``|gradient|``).
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 For every model, the estimator fitted on the first fold explains that fold's test stamps with
 vanilla gradient saliency (:func:`skrb.explain.gradient_saliency`, the paper's method); the
-panel with the largest share of |gradient| "wins" each stamp, and the share of stamps won by
+panel with the largest share of ``|gradient|`` "wins" each stamp, and the share of stamps won by
 each panel is tabulated by outcome (true > predicted), as in Acero-Cuellar et al. (2023).
 """
 
