@@ -300,3 +300,22 @@ def test_explainers_refuse_bad_parameters_before_any_work(explainer, kwargs):
     # the estimator is not even looked at: the parameters are checked first
     with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of {explainer.__name__}"):
         explainer(object(), np.zeros((1, 3, 5, 5)), **kwargs)
+
+
+def test_randomization_keeps_normalisation_layers_alive():
+    # Zeroing a normalisation layer's scale (gamma) as if it were a bias would make every
+    # output of the layer its offset: a constant network, and a meaningless sanity check.
+    import keras
+
+    from skrb.explain._sanity import _randomized_model
+
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(8)(inputs)
+    x = keras.layers.LayerNormalization(name="norm")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    model.get_layer("norm").gamma.assign(np.full(8, 3.0, dtype="float32"))
+    clone = _randomized_model(model, np.random.RandomState(0))
+    np.testing.assert_array_equal(clone.get_layer("norm").gamma.numpy(), np.ones(8))
+    np.testing.assert_array_equal(clone.get_layer("norm").beta.numpy(), np.zeros(8))
+    proba = clone.predict(np.random.RandomState(1).normal(size=(16, 4)), verbose=0)
+    assert np.ptp(proba[:, 1]) > 1e-3  # not a constant network

@@ -17,6 +17,11 @@ from skrb.explain._target import _unwrap
 __all__ = ["model_randomization_check", "randomized_copy"]
 
 
+#: Names of the Keras normalisation layers' scale weights (BatchNormalization,
+#: LayerNormalization, GroupNormalization), reset to one rather than zero.
+_NORM_SCALES = ("gamma", "scale")
+
+
 def _randomized_model(model: Any, rng: np.random.RandomState) -> Any:
     import keras
 
@@ -26,7 +31,9 @@ def _randomized_model(model: Any, rng: np.random.RandomState) -> Any:
         scale = float(value.std()) or 0.05
         if weight.trainable and value.ndim > 1:
             weight.assign(rng.normal(0.0, scale, size=value.shape).astype(value.dtype))
-        else:  # biases and non-trainable state: start from zero / keep
+        elif weight.trainable and weight.name in _NORM_SCALES:  # as initialised: a zero
+            weight.assign(np.ones_like(value))  # scale would silence the whole layer
+        else:  # biases and normalisation offsets: start from zero; non-trainable state: keep
             weight.assign(np.zeros_like(value) if weight.trainable else value)
     return clone
 
@@ -35,7 +42,8 @@ def randomized_copy(estimator: Any, random_state: Any = None) -> Any:
     """Copy a fitted classifier (or Pipeline), giving its Keras model random weights.
 
     Every kernel is redrawn from a Gaussian with the standard deviation of the trained kernel,
-    biases are zeroed; the architecture, the class order and every other fitted attribute (and
+    biases and normalisation offsets are zeroed and normalisation scales set to one (as Keras
+    initialises them); the architecture, the class order and every other fitted attribute (and
     a Pipeline's other steps) are kept. The original is not modified.
 
     Parameters
