@@ -281,6 +281,8 @@ def score_files_spark(
     Returns
     -------
     summary : skrb.scoring.ScoringSummary
+        Counts of alerts read, scored and called real, the errors, the wall time, and the
+        scores themselves (``summary.table``) when no ``output`` was given.
 
     Raises
     ------

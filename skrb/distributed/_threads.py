@@ -24,6 +24,7 @@ def tf_thread_env(intra_op: int, inter_op: int = 1) -> dict[str, str]:
     Returns
     -------
     env : dict of str to str
+        The variables to set in the worker's environment before TensorFlow starts.
 
     Examples
     --------
