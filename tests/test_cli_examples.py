@@ -17,7 +17,7 @@ from skrb.cli import build_parser, main
 ORDER = ("simulate", "train", "compare", "score", "explain")
 # Examples of features announced in --help before they land: each must fail (plainly) until it
 # does; then this test asks for its removal from here.
-PENDING = {"--engine dask": "skrb score --engine dask/spark is refused until those engines land"}
+PENDING: dict[str, str] = {}  # none: skrb score --engine dask/spark have landed
 # Example paths that stand for the user's own data, and what the test runs them on.
 STAND_INS = {
     "night/": "data/ztf_alerts/kowalski",

@@ -226,8 +226,8 @@ class NoDiffTransformerClassifier(StampTransformerClassifier):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(8, 24, 48, 1)).astype("float32")
     >>> y = np.array([0, 1] * 4)
-    >>> clf = NoDiffTransformerClassifier(preset="tiny", epochs=1, verbose=0, random_state=0)
-    >>> clf.fit(X, y).predict_proba(X).shape
+    >>> clf = NoDiffTransformerClassifier(preset="tiny", verbose=0, random_state=0)
+    >>> clf.initialize(X, y).predict_proba(X).shape  # built, untrained: fit(X, y) trains
     (8, 2)
     """
 
@@ -265,8 +265,8 @@ class TripletTransformerClassifier(StampTransformerClassifier):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(8, 24, 72, 1)).astype("float32")
     >>> y = np.array([0, 1] * 4)
-    >>> clf = TripletTransformerClassifier(preset="tiny", epochs=1, verbose=0).fit(X, y)
-    >>> clf.predict(X).shape
+    >>> clf = TripletTransformerClassifier(preset="tiny", verbose=0, random_state=0)
+    >>> clf.initialize(X, y).predict(X).shape  # built, untrained: fit(X, y) trains
     (8,)
     """
 
