@@ -100,7 +100,7 @@ def test_balanced_seeded_subsample(release):
     assert len(draws) > 1
     with pytest.raises(ValueError, match=r"needs 5 bogus stamp sets but only 4"):
         load_autoscan(release, n_samples=10, on_error="skip")
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 2"):
+    with pytest.raises(ValueError, match=r"'n_samples' parameter of load_autoscan must be an int in the range \[2, inf\)"):
         load_autoscan(release, n_samples=1)
 
 
@@ -146,7 +146,7 @@ def test_labels_file_problems(release, tmp_path):
 def test_bad_arguments(release, tmp_path):
     with pytest.raises(FileNotFoundError, match="root folder not found"):
         load_autoscan(tmp_path / "nowhere")
-    with pytest.raises(ValueError, match="format must be one of"):
+    with pytest.raises(ValueError, match="'format' parameter of load_autoscan must be a str among"):
         load_autoscan(release, format="png")
     with pytest.raises(ValueError, match="on_error"):
         load_autoscan(release, on_error="never")

@@ -132,11 +132,11 @@ def test_parallel_stream_equals_serial(ztf_alert_dir):
 
 
 def test_bad_parameters_fail_at_the_call(tmp_path, ztf_alert_dir):
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="'batch_size' parameter of iter_alerts must be an int"):
         iter_alerts(ztf_alert_dir, batch_size=0)
-    with pytest.raises(TypeError, match="batch_size"):
+    with pytest.raises(TypeError, match="'batch_size' parameter of iter_alerts"):
         iter_alerts(ztf_alert_dir, batch_size=2.5)
-    with pytest.raises(ValueError, match="pad must be"):
+    with pytest.raises(ValueError, match="'pad' parameter of iter_alerts must be a str among"):
         iter_alerts(ztf_alert_dir, pad="left")
     with pytest.raises(FileNotFoundError, match="no_such"):
         iter_alerts(tmp_path / "no_such")

@@ -6,18 +6,20 @@ import os
 import re
 import warnings
 from collections import defaultdict
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skrb._panels import PANELS
 from skrb.io import (
     IMAGE_FORMATS,
+    ON_ERROR,
     ReadError,
     ReadWarning,
-    check_on_error,
     read_stamp_sets,
     report_errors,
     walk_folders,
@@ -143,6 +145,21 @@ def _report_incomplete(
         warnings.warn(message, ReadWarning, stacklevel=3)
 
 
+@validate_params(
+    {
+        "root": [str, os.PathLike],
+        "return_X_y": ["boolean"],
+        "n_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "format": [StrOptions(set(IMAGE_FORMATS))],
+        "labels": [str, os.PathLike, None],
+        "hdu": [Integral, str, None],
+        "on_error": [StrOptions(set(ON_ERROR))],
+        "n_jobs": [Integral, None],
+        "progress": ["boolean", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_autoscan(
     root: str | os.PathLike[str],
     *,
@@ -237,11 +254,6 @@ def load_autoscan(
     >>> X.shape, y
     ((2, 3, 51, 51), array([1, 0]))
     """
-    check_on_error(on_error)
-    if format not in IMAGE_FORMATS:
-        raise ValueError(f"format must be one of {IMAGE_FORMATS}; got {format!r}.")
-    if n_samples is not None and (not isinstance(n_samples, int | np.integer) or n_samples < 2):
-        raise ValueError(f"n_samples must be an integer >= 2 or None; got {n_samples!r}.")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"autoScan root folder not found: {os.fspath(root)!r}.")

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.fft as sfft
 from astropy.table import Table
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.datasets import _artifacts
 from skrb.datasets._detector import add_coadd_noise, add_exposure_noise, saturate
@@ -387,13 +388,8 @@ _META_DESCRIPTIONS = {
 }
 
 
-def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}.")
-    return float(value)
-
-
 def _check_snr_range(value: Any) -> tuple[float, float]:
+    """Return ``(low, high)``: a pair with ``0 < low <= high < inf`` (beyond a constraint)."""
     try:
         low, high = (float(v) for v in value)
     except (TypeError, ValueError) as exc:
@@ -433,6 +429,24 @@ def _as_generator(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+_FRACTION = Interval(Real, 0, 1, closed="both")
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "survey": [str],  # get_preset checks the name (case-insensitive; "rubin" is "lsst")
+        "real_fraction": [_FRACTION],
+        "random_state": ["random_state", np.random.Generator],
+        "return_meta": ["boolean"],
+        "snr_range": "no_validation",  # _check_snr_range: a pair, 0 < low <= high < inf
+        "host_fraction": [_FRACTION, None],
+        "artifacts": [Mapping, Sequence, None],  # _check_artifacts: known names, weights
+        "stamp_size": [Interval(Integral, 8, None, closed="left"), None],
+        "centring_jitter": [Interval(Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_stamps(
     n_samples: int = 1000,
     *,
@@ -563,26 +577,11 @@ def make_stamps(
     ((4, 3, 30, 30), Unit("nJy"))
     """
     preset = get_preset(survey)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-    real_fraction = _check_fraction(real_fraction, "real_fraction")
     snr = _check_snr_range(preset.snr_range if snr_range is None else snr_range)
-    hosts = _check_fraction(
-        preset.host_fraction if host_fraction is None else host_fraction, "host_fraction"
-    )
+    hosts = float(preset.host_fraction if host_fraction is None else host_fraction)
     names, weights = _check_artifacts(artifacts, preset)
     if stamp_size is None:
         stamp_size = preset.stamp_size
-    if isinstance(stamp_size, bool) or not isinstance(stamp_size, Integral) or stamp_size < 8:
-        raise ValueError(f"stamp_size must be an integer of at least 8; got {stamp_size!r}.")
-    if (
-        isinstance(centring_jitter, bool)
-        or not isinstance(centring_jitter, Integral)
-        or centring_jitter < 0
-    ):
-        raise ValueError(
-            f"centring_jitter must be a non-negative integer (pixels); got {centring_jitter!r}."
-        )
     rng = _as_generator(random_state)
 
     n = int(n_samples)

@@ -6,14 +6,19 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
+from numbers import Integral
 from typing import Any
+
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.distributed._engines import require
 from skrb.distributed._model import ModelSource
 from skrb.distributed._threads import set_tf_threads, tf_thread_env
+from skrb.scoring import SCORE_FILES_CONSTRAINTS
 
 __all__ = ["score_files_dask"]
 
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 _WHAT = "skrb's Dask engine"
 _ERROR_COLUMNS = ("file", "record", "error")
 
@@ -93,6 +98,19 @@ def _client(
         yield local
 
 
+@validate_params(
+    {
+        **{k: v for k, v in SCORE_FILES_CONSTRAINTS.items() if k != "estimator"},
+        "model": "no_validation",  # ModelSource.from_estimator checks it
+        "client": "no_validation",
+        "scheduler": [str, None],
+        "n_workers": [_POSITIVE, None],
+        "threads_per_worker": [_POSITIVE],
+        "files_per_task": [_POSITIVE],
+        "partitioned": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,  # **read_options: read_alerts/iter_alerts check them
+)
 def score_files_dask(
     paths: Any,
     model: Any,
@@ -172,8 +190,6 @@ def score_files_dask(
     from skrb.scoring import ScoringSummary, TableWriter
 
     require("distributed", _WHAT)
-    if files_per_task < 1:
-        raise ValueError(f"files_per_task must be a positive integer; got {files_per_task!r}.")
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
     groups = [files[i : i + files_per_task] for i in range(0, len(files), files_per_task)]

@@ -7,17 +7,21 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from numbers import Integral
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.distributed._engines import require
 from skrb.distributed._model import ModelSource
 from skrb.distributed._threads import tf_thread_env
+from skrb.scoring import SCORE_FILES_CONSTRAINTS
 
 __all__ = ["make_spark_udf", "score_files_spark"]
 
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 _WHAT = "skrb's Spark engine"
 _CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 _ERROR_COLUMNS = ("file", "record", "error")
@@ -235,6 +239,16 @@ def _session(spark: Any, master: str | None, n_workers: int | None) -> Iterator[
         session.stop()
 
 
+@validate_params(
+    {
+        **{k: v for k, v in SCORE_FILES_CONSTRAINTS.items() if k != "estimator"},
+        "model": "no_validation",  # ModelSource.from_estimator checks it
+        "spark": "no_validation",
+        "master": [str, None],
+        "n_workers": [_POSITIVE, None],
+    },
+    prefer_skip_nested_validation=False,  # **read_options: read_alerts/iter_alerts check them
+)
 def score_files_spark(
     paths: Any,
     model: Any,

@@ -105,12 +105,6 @@ _COMMON = {
 """Constraints shared by the explainers (validate_params)."""
 
 
-def _check_positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
-
-
 def _batches(n: int, batch_size: int, verbose: int, desc: str) -> Iterator[slice]:
     starts = range(0, n, batch_size)
     for start in tqdm(starts, desc=desc, disable=not verbose, unit="batch"):
@@ -241,7 +235,6 @@ def saliency_and_p_real(
     """
     resolved, index = _prepare(estimator, X, target)
     real = real_class_index(resolved.classes)
-    batch_size = _check_positive_int(batch_size, "batch_size")
     fn = _gradient_fn(resolved.model)
     images = resolved.images
     out = np.empty_like(images)
@@ -327,7 +320,6 @@ def smoothgrad(
     (2, 3, 51, 51)
     """
     resolved, index = _prepare(estimator, X, target)
-    batch_size = _check_positive_int(batch_size, "batch_size")
     rng = check_random_state(random_state)
     fn = _gradient_fn(resolved.model)
     images = resolved.images
@@ -438,7 +430,6 @@ def integrated_gradients(
     (2, 3, 51, 51)
     """
     resolved, index = _prepare(estimator, X, target)
-    batch_size = _check_positive_int(batch_size, "batch_size")
     base = _baseline_images(baseline, resolved)
     fn = _gradient_fn(resolved.model)
     images = resolved.images

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skrb._dependencies import require
-from skrb.explain._gradients import _COMMON, _check_positive_int, _class_index, _predicted_index
+from skrb.explain._gradients import _COMMON, _class_index, _predicted_index
 from skrb.explain._target import resolve_target
 
 __all__ = ["shap_values"]
@@ -22,7 +22,6 @@ _METHODS = ("gradient", "deep")
 def _background(X_len: int, background: Any, n_background: int, rng: Any) -> Any:
     if background is not None:
         return background
-    _check_positive_int(n_background, "n_background")
     return rng.choice(X_len, size=min(n_background, X_len), replace=False)
 
 
@@ -109,7 +108,6 @@ def shap_values(
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         shap = require("shap")  # an extra: skrb[shap]
 
-    batch_size = _check_positive_int(batch_size, "batch_size")
     resolved = resolve_target(estimator, X)
     images = resolved.images
     rng = check_random_state(random_state)

@@ -36,7 +36,7 @@ _INTERNAL = {
     "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
     "alert_sources": ("skrb.io._alerts", "_sources"),  # (name, path or bytes) of alert files
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
-    "check_on_error": ("skrb.io._errors", "check_on_error"),
+    "ON_ERROR": ("skrb.io._errors", "ON_ERROR"),  # the readers' on_error choices
     "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),
     "report_errors": ("skrb.io._errors", "report_errors"),
     "walk_folders": ("skrb.io._paths", "walk_folders"),  # through symbolic links, no loops

@@ -6,9 +6,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
 from skrb.io._alert_decode import AlertRows, iter_alert_files
-from skrb.io._alerts import _bunch, _check_options, _nothing_read
+from skrb.io._alerts import (
+    POSITIVE_INT,
+    RECORD_CONSTRAINTS,
+    _bunch,
+    _check_columns,
+    _nothing_read,
+)
 from skrb.io._avro import CUTOUT_FIELDS
 
 __all__ = ["alerts_from_records"]
@@ -43,6 +50,15 @@ def _normalised(rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         yield record
 
 
+@validate_params(
+    {
+        "records": "no_validation",  # _rows checks it: records, a DataFrame or a pyarrow Table
+        "name": [str],
+        **RECORD_CONSTRAINTS,
+        "stamp_size": [POSITIVE_INT],
+    },
+    prefer_skip_nested_validation=True,
+)
 def alerts_from_records(
     records: Any,
     *,
@@ -115,13 +131,7 @@ def alerts_from_records(
     ------ -------- -------------------------
          7 ZTF18abc missing difference cutout
     """
-    names = _check_options(
-        columns=columns,
-        stamp_size=stamp_size,
-        pad=pad,
-        masked_sentinel=masked_sentinel,
-        on_error=on_error,
-    )
+    names = _check_columns(columns)
     rows = AlertRows(names, int(stamp_size))
     records = list(_normalised(_rows(records)))
     for _ in iter_alert_files([(name, records)], rows, pad=pad, on_error=on_error, records=iter):

@@ -6,16 +6,18 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 from tqdm.auto import tqdm
 
 from skrb.io._alert_decode import AlertRows, iter_alert_files, read_alert_files
 from skrb.io._alerts import (
+    FILE_CONSTRAINTS,
+    POSITIVE_INT,
     RUBIN_MAX_SIDE,
     _bunch,
-    _check_options,
+    _check_columns,
     _lsst_bunch,
     _nothing_read,
     _sources,
@@ -37,6 +39,9 @@ _MAX_CHUNK = 256
 Source = tuple[str, Any]
 
 
+@validate_params(
+    {**FILE_CONSTRAINTS, "batch_size": [POSITIVE_INT]}, prefer_skip_nested_validation=True
+)
 def iter_alerts(
     paths: PathsLike | bytes | Sequence[bytes],
     *,
@@ -141,20 +146,7 @@ def iter_alerts(
     (2, 3, 63, 63) [1, 2]
     (1, 3, 63, 63) [3]
     """
-    names = _check_options(
-        columns=columns,
-        stamp_size=stamp_size,
-        pad=pad,
-        masked_sentinel=masked_sentinel,
-        on_error=on_error,
-        survey=survey,
-        variance=variance,
-        psf=psf,
-    )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    names = _check_columns(columns)
     skipped: list[tuple[str, int, str]] = []  # dangling links: listed with the first batch
     sources = _sources(paths, skipped, on_error)
     stream = _Stream(

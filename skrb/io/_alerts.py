@@ -9,18 +9,20 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
+from numbers import Integral
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skrb._panels import PANELS
 from skrb.io._alert_decode import PADS, read_alert_files
 from skrb.io._errors import (
+    ON_ERROR,
     ReadError,
-    check_on_error,
     error_message,
     record_error,
     report_errors,
@@ -171,28 +173,35 @@ def _sources(
     return [(os.fspath(path), os.fspath(path)) for path in files]
 
 
-def _check_options(
-    *,
-    columns: Sequence[str],
-    stamp_size: int | None,
-    pad: str,
-    masked_sentinel: str,
-    on_error: str,
-    survey: str = "auto",
-    variance: bool = False,
-    psf: bool = False,
-) -> list[str]:
-    """Validate the options of read_alerts (and iter_alerts); return the ZTF columns to read."""
-    check_on_error(on_error)
-    if survey not in SURVEYS:
-        raise ValueError(f"survey must be one of {SURVEYS}; got {survey!r}.")
-    for name, flag in (("variance", variance), ("psf", psf)):
-        if not isinstance(flag, bool | np.bool_):
-            raise ValueError(f"{name} must be True or False; got {flag!r}.")
-    if pad not in PADS:
-        raise ValueError(f"pad must be one of {PADS}; got {pad!r}.")
-    if masked_sentinel not in ("nan", "keep"):
-        raise ValueError(f"masked_sentinel must be 'nan' or 'keep'; got {masked_sentinel!r}.")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+RECORD_CONSTRAINTS = {
+    "columns": "no_validation",  # a sequence of names but not a string: _check_columns
+    "stamp_size": [POSITIVE_INT, None],
+    "pad": [StrOptions(set(PADS))],
+    "masked_sentinel": [StrOptions({"nan", "keep"})],
+    "on_error": [StrOptions(set(ON_ERROR))],
+}
+"""Constraints (``validate_params``) of the options every alert reader takes."""
+
+FILE_CONSTRAINTS = {
+    "paths": "no_validation",  # expand_paths checks it: paths, patterns, bytes or lists of them
+    **RECORD_CONSTRAINTS,
+    "survey": [StrOptions(set(SURVEYS))],
+    "variance": ["boolean"],
+    "psf": ["boolean"],
+    "n_jobs": [Integral, None],
+    "progress": ["boolean", None],
+}
+"""Constraints of the options of :func:`read_alerts` (and :func:`skrb.io.iter_alerts`)."""
+
+
+def _check_columns(columns: Sequence[str]) -> list[str]:
+    """Return the ZTF columns to read: ALERT_COLUMNS then ``columns``.
+
+    Not a ``validate_params`` constraint: a string is a sequence (of one-letter names) that
+    no constraint tells apart from a list, and which names clash depends on skrb's own columns.
+    """
     if isinstance(columns, str):
         raise TypeError(f"columns must be a sequence of field names; got the string {columns!r}.")
     reserved = sorted(set(columns) & set(_OWN_COLUMNS))
@@ -201,12 +210,6 @@ def _check_options(
             f"columns {reserved} clash with the columns read_alerts adds itself "
             f"({', '.join(_OWN_COLUMNS)}); alert fields of those names cannot be read."
         )
-    if stamp_size is not None and (
-        isinstance(stamp_size, bool)
-        or not isinstance(stamp_size, int | np.integer)
-        or stamp_size < 1
-    ):
-        raise ValueError(f"stamp_size must be a positive integer or None; got {stamp_size!r}.")
     return list(dict.fromkeys((*ALERT_COLUMNS, *columns)))
 
 
@@ -311,6 +314,7 @@ def _sniffed(
     return chosen, found[chosen] if chosen else []
 
 
+@validate_params(FILE_CONSTRAINTS, prefer_skip_nested_validation=True)
 def read_alerts(
     paths: PathsLike | bytes | Sequence[bytes],
     *,
@@ -523,16 +527,7 @@ def read_alerts(
     ----------- ---- ----------- --------- -------------------------
               7    r        0.75 lsst.v9_0 missing difference cutout
     """
-    names = _check_options(
-        columns=columns,
-        stamp_size=stamp_size,
-        pad=pad,
-        masked_sentinel=masked_sentinel,
-        on_error=on_error,
-        survey=survey,
-        variance=variance,
-        psf=psf,
-    )
+    names = _check_columns(columns)
     skipped: Skipped = []
     sources = _sources(paths, skipped, on_error)
     chosen, files = _sniffed(sources, survey, on_error, skipped)

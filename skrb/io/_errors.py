@@ -13,7 +13,6 @@ __all__ = [
     "ON_ERROR",
     "ReadError",
     "ReadWarning",
-    "check_on_error",
     "error_message",
     "one_line",
     "record_error",
@@ -51,13 +50,6 @@ class ReadWarning(UserWarning):
     >>> caught[0].category.__name__
     'ReadWarning'
     """
-
-
-def check_on_error(on_error: str) -> str:
-    """Return ``on_error`` if it is one of :data:`ON_ERROR`, else raise a ValueError."""
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}; got {on_error!r}.")
-    return on_error
 
 
 def one_line(exc: BaseException | str) -> str:

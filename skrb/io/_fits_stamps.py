@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from numbers import Integral
 
 import numpy as np
 from astropy.table import Table
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from skrb._panels import PANELS
-from skrb.io._errors import check_on_error, report_errors
+from skrb.io._errors import ON_ERROR, report_errors
 from skrb.io._triplets import read_stamp_sets
 
 __all__ = ["read_fits_stamps"]
@@ -31,6 +33,18 @@ def _as_list(paths: PathList, panel: str) -> list[str]:
     return listed
 
 
+@validate_params(
+    {
+        "search": "no_validation",  # _as_list checks each: a path or a list of paths
+        "template": "no_validation",
+        "difference": "no_validation",
+        "hdu": [Integral, str, None],
+        "on_error": [StrOptions(set(ON_ERROR))],
+        "n_jobs": [Integral, None],
+        "progress": ["boolean", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def read_fits_stamps(
     search: PathList,
     template: PathList,
@@ -100,7 +114,6 @@ def read_fits_stamps(
     >>> stamps.data.shape, stamps.data[0, :, 2, 2]
     ((1, 3, 5, 5), array([ 1.,  2., -1.], dtype=float32))
     """
-    check_on_error(on_error)
     lists = [
         _as_list(paths, panel)
         for paths, panel in zip((search, template, difference), PANELS, strict=True)

@@ -20,3 +20,8 @@ __all__ = [
     "score_alerts",
     "score_files",
 ]
+
+# Internal API for skrb's own packages (not in __all__, may change without notice): import these
+# from ``skrb.scoring``, never from its private modules. The constraints of score_files' options,
+# which the cluster engines (skrb.distributed) share.
+from skrb.scoring._stream import SCORE_FILES_CONSTRAINTS as SCORE_FILES_CONSTRAINTS  # noqa: E402

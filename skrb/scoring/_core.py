@@ -7,9 +7,11 @@ through :func:`score_alerts`, so that they all give the same numbers for the sam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.utils import p_real
 
@@ -57,6 +59,15 @@ def _is_alert_bunch(alerts: Any) -> bool:
     return hasattr(alerts, "data") and hasattr(alerts, "meta") and hasattr(alerts.meta, "colnames")
 
 
+@validate_params(
+    {
+        "estimator": "no_validation",  # p_real checks it
+        "alerts": "no_validation",  # a reader's Bunch, or records for alerts_from_records
+        "columns": "no_validation",  # a sequence of names but not a string: checked below
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def score_alerts(
     estimator: Any,
     alerts: Any,
@@ -113,10 +124,6 @@ def score_alerts(
     """
     from astropy.table import Table
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     if not _is_alert_bunch(alerts):
         from skrb.io import alerts_from_records
 

@@ -7,9 +7,11 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.scoring._core import OK, score_alerts
 from skrb.scoring._writer import TableWriter
@@ -65,6 +67,20 @@ class ScoringSummary:
         return self.n_alerts / self.seconds if self.seconds > 0 else float("nan")
 
 
+SCORE_FILES_CONSTRAINTS = {
+    "paths": "no_validation",  # iter_alerts checks it
+    "estimator": "no_validation",  # score_alerts checks it
+    "output": [str, os.PathLike, None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "columns": "no_validation",  # score_alerts checks it
+    "threshold": [Interval(Real, 0, 1, closed="both"), None],
+    "progress": ["boolean", None],
+}
+"""Constraints (``validate_params``) of :func:`score_files`, shared by the cluster engines."""
+
+
+# Not prefer_skip_nested_validation: **read_options are validated by iter_alerts.
+@validate_params(SCORE_FILES_CONSTRAINTS, prefer_skip_nested_validation=False)
 def score_files(
     paths: Any,
     estimator: Any,
