@@ -50,6 +50,7 @@ from skrb.models._precision import resolve_dtype_policy
 from skrb.models._receptive_field import attach_training_model, training_model
 from skrb.models._registry import input_shape_text
 from skrb.models._scikeras import SciKerasClassifier
+from skrb.models._seeding import keras_default_seeds
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import check_binary_target, check_finite, infer_stamp_shape
 
@@ -285,7 +286,13 @@ class StampKerasClassifier(SciKerasClassifier):
 
     @contextlib.contextmanager
     def _seeded(self) -> Iterator[None]:
-        """Seed Python, NumPy and Keras from ``random_state``; restore Python/NumPy after."""
+        """Seed Python, NumPy and Keras from ``random_state``; restore Python/NumPy after.
+
+        Keras' default seeds (initializers, dropout) come from a generator private to this
+        thread (:func:`~skrb.models._seeding.keras_default_seeds`), so a seeded fit depends on
+        its parameters and data only: not on other threads of the process drawing from
+        :mod:`random` meanwhile (a Dask worker's event loop does), nor on earlier fits.
+        """
         if self.random_state is None:
             yield
             return
@@ -300,7 +307,8 @@ class StampKerasClassifier(SciKerasClassifier):
         if self.deterministic:
             tf_config.enable_op_determinism()
         try:
-            yield
+            with keras_default_seeds(seed):
+                yield
         finally:
             random.setstate(py_state)
             np.random.set_state(np_state)  # noqa: NPY002
