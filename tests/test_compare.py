@@ -1,5 +1,7 @@
 import json
+import threading
 
+import joblib
 import numpy as np
 import pytest
 from scipy import stats
@@ -194,3 +196,29 @@ def test_progress_names_model_and_fold_before_each_fit(data, capsys):
     assert any(line.startswith("logreg fold 3/3: test accuracy") for line in out)
     compare_models({"m": LogisticRegression()}, X, y, cv=0.25, random_state=0)
     assert "m hold-out split: training on" in capsys.readouterr().out
+
+
+def test_fits_run_through_the_active_joblib_backend(data, capsys):
+    X, y = data
+    models = {"a": HistoryClassifier(), "b": LogisticRegression(C=0.01)}
+    serial = compare_models(models, X, y, cv=3, random_state=0, progress=False)
+    fitting_threads = set()
+
+    class ThreadRecorder(LogisticRegression):
+        def fit(self, X, y):
+            fitting_threads.add(threading.get_ident())
+            return super().fit(X, y)
+
+    with joblib.parallel_backend("threading", n_jobs=2):
+        parallel = compare_models(
+            {**models, "rec": ThreadRecorder()}, X, y, cv=3, random_state=0, return_estimators=True
+        )
+    for name in models:
+        for got, want in zip(parallel.scores[name], serial.scores[name], strict=True):
+            np.testing.assert_array_equal(got, want)
+        assert parallel.histories[name] == serial.histories[name]
+    assert len(parallel.estimators["rec"]) == 3
+    assert threading.get_ident() not in fitting_threads  # the fits ran in the backend's threads
+    lines = capsys.readouterr().out.splitlines()
+    results = [line.split(":")[0] for line in lines if "test accuracy" in line]
+    assert results == [f"{m} fold {i}/3" for i in (1, 2, 3) for m in ("a", "b", "rec")]

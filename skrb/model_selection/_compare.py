@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from astropy.table import Table
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import roc_curve
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
@@ -437,6 +438,32 @@ def _check_class_counts(y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.nda
                 )
 
 
+def _fit_and_score(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    fit_params: Mapping[str, Any],
+    *,
+    header: str | None,
+    keep_model: bool,
+) -> tuple[Any, dict[str, list[float]] | None, np.ndarray, float, float]:
+    """Fit ``model`` on ``train`` and score P(real) on ``test`` (one task of compare_models).
+
+    Returns the fitted model (None unless ``keep_model``: it need not travel back from a
+    worker), its history, the scores and the fit and score times.
+    """
+    if header is not None:
+        print(f"{header}: training on {len(train)}, testing on {len(test)}", flush=True)
+    start = time.perf_counter()
+    model.fit(_safe_indexing(X, train), y[train], **fit_params)
+    fitted = time.perf_counter()
+    score = p_real(model, _safe_indexing(X, test))
+    score_time = time.perf_counter() - fitted
+    return model if keep_model else None, _history(model), score, fitted - start, score_time
+
+
 @validate_params(
     {
         "estimators": [Mapping],
@@ -449,6 +476,7 @@ def _check_class_counts(y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.nda
         "return_estimators": ["boolean"],
         "fit_params": [Mapping, None],
         "progress": ["boolean"],
+        "n_jobs": [Integral, None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -464,6 +492,7 @@ def compare_models(
     return_estimators: bool = False,
     fit_params: Mapping[str, Mapping[str, Any]] | None = None,
     progress: bool = True,
+    n_jobs: int | None = None,
 ) -> ComparisonResult:
     """Fit and evaluate several real/bogus classifiers on the same train/test splits.
 
@@ -498,6 +527,13 @@ def compare_models(
     progress : bool, default=True
         Print a header before each fit (``"DIA fold 1/3: training on 1000, testing on 500"``,
         so that the model's own progress output is attributed) and a result line after it.
+        With ``n_jobs``, the header is printed where the fit runs (a Dask worker's log) and the
+        result lines here, in order.
+    n_jobs : int, optional
+        Fits run at once, through joblib (one task per model and fold). None means 1 unless
+        inside a :func:`joblib.parallel_backend` context: ``joblib.parallel_backend("dask")``
+        runs the fits on a Dask cluster (see :ref:`scaling_out`); -1 uses every core. The
+        results do not depend on it for seeded estimators.
 
     Returns
     -------
@@ -550,34 +586,43 @@ def compare_models(
         key: {n: [] for n in names}
         for key in ("scores", "metrics", "histories", "fit", "score", "est")
     }
-    for i, (train, test) in enumerate(splits):
-        X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-        fold = f"fold {i + 1}/{len(splits)}" if len(splits) > 1 else "hold-out split"
-        for name, estimator in zip(names, estimators.values(), strict=True):
-            if progress:
-                print(
-                    f"{name} {fold}: training on {len(train)}, testing on {len(test)}",
-                    flush=True,
-                )
-            model = clone(estimator)
-            start = time.perf_counter()
-            model.fit(X_train, y[train], **fit_params.get(name, {}))
-            fitted = time.perf_counter()
-            score = p_real(model, X_test)
-            out["fit"][name].append(fitted - start)
-            out["score"][name].append(time.perf_counter() - fitted)
-            out["scores"][name].append(score)
-            report = real_bogus_report(y[test], score, threshold=threshold, fpr_levels=levels)
-            out["metrics"][name].append(report)
-            out["histories"][name].append(_history(model))
-            if return_estimators:
-                out["est"][name].append(model)
-            if progress:
-                print(
-                    f"{name} {fold}: test accuracy {report['accuracy']:.3f}, "
-                    f"fit {fitted - start:.0f} s",
-                    flush=True,
-                )
+    tasks = [
+        (i, name, estimator)
+        for i in range(len(splits))
+        for name, estimator in zip(names, estimators.values(), strict=True)
+    ]
+
+    def fold_name(i: int) -> str:
+        return f"fold {i + 1}/{len(splits)}" if len(splits) > 1 else "hold-out split"
+
+    fits = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_and_score)(
+            clone(estimator),
+            X,
+            y,
+            *splits[i],
+            fit_params.get(name, {}),
+            header=f"{name} {fold_name(i)}" if progress else None,
+            keep_model=return_estimators,
+        )
+        for i, name, estimator in tasks
+    )
+    for (i, name, _), fit in zip(tasks, fits, strict=True):
+        model, history, score, fit_time, score_time = fit
+        report = real_bogus_report(y[splits[i][1]], score, threshold=threshold, fpr_levels=levels)
+        out["fit"][name].append(fit_time)
+        out["score"][name].append(score_time)
+        out["scores"][name].append(score)
+        out["metrics"][name].append(report)
+        out["histories"][name].append(history)
+        if return_estimators:
+            out["est"][name].append(model)
+        if progress:
+            print(
+                f"{name} {fold_name(i)}: test accuracy {report['accuracy']:.3f}, "
+                f"fit {fit_time:.0f} s",
+                flush=True,
+            )
     return ComparisonResult(
         model_names=names,
         y=y,
