@@ -30,7 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from tqdm.auto import tqdm
 
-from skrb.explain._target import ExplainTarget, check_images, resolve_target
+from skrb.explain._target import ExplainTarget, _check_images, resolve_target
 from skrb.utils import real_class_index
 
 __all__ = ["gradient_saliency", "integrated_gradients", "saliency_and_p_real", "smoothgrad"]
@@ -349,7 +349,7 @@ def _baseline_images(baseline: Any, resolved: ExplainTarget) -> np.ndarray:
     arr = np.asarray(baseline)
     if arr.shape == images.shape or arr.shape == images.shape[1:]:
         single = arr.shape == images.shape[1:]
-        arr = check_images(arr[np.newaxis] if single else arr, images.shape[1:], "baseline")
+        arr = _check_images(arr[np.newaxis] if single else arr, images.shape[1:], "baseline")
         return arr[0] if single else arr
     # Shaped like the X given (e.g. stamp sets for a Pipeline): map through the input steps.
     mapped = resolved.to_input(arr if arr.ndim in (2, 4) else arr[np.newaxis])

@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from skrb.preprocessing import StampResizer, StampStacker
-from skrb.utils.validation import check_finite, check_stamp_sets
+from skrb.utils.validation import check_images, check_stamp_sets
 
 __all__ = ["ExplainTarget", "resolve_target"]
 
@@ -86,41 +86,11 @@ def _image_shape(model: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def check_images(X: Any, image_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
-    """Validate CNN images (or their flattened form) for a model taking ``image_shape``.
+_HINT = "Pass stamp sets through a Pipeline (e.g. skrb.make_dia_pipeline) to explain stamp sets."
 
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, H, W', C) or (n_samples, H * W' * C)
-        Images in the classifier's own input layout.
-    image_shape : tuple of int
-        ``(H, W', C)`` the model takes.
-    name : str, default="X"
-        Name used in error messages.
 
-    Returns
-    -------
-    images : ndarray of shape (n_samples, H, W', C)
-        float32 images.
-    """
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}.")
-    size = int(np.prod(image_shape))
-    if arr.ndim == 2 and arr.shape[1] == size:
-        arr = arr.reshape((arr.shape[0], *image_shape))
-    elif arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(image_shape):
-        raise ValueError(
-            f"{name} must be the classifier's input images of shape (n_samples, "
-            f"{', '.join(map(str, image_shape))}) or their flattened form (n_samples, {size}); "
-            f"got shape {arr.shape}. Pass stamp sets through a Pipeline (e.g. "
-            "skrb.make_dia_pipeline) to explain stamp sets."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty: found 0 images (shape {arr.shape}).")
-    arr = arr.astype(np.float32, copy=False)
-    check_finite(arr, allow_nan=False, name=name, what="image")
-    return np.ascontiguousarray(arr)
+def _check_images(X: Any, image_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
+    return check_images(X, image_shape, name=name, hint=_HINT)
 
 
 def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
@@ -159,7 +129,7 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
     image_shape = _image_shape(classifier.model_)
 
     def to_input(Z: Any) -> np.ndarray:
-        return check_images(head.transform(check_stamp_sets(Z, allow_nan=True)), image_shape)
+        return _check_images(head.transform(check_stamp_sets(Z, allow_nan=True)), image_shape)
 
     flat = np.ndim(X) == 2
     resizers = [step for _, step in head.steps if isinstance(step, StampResizer)]
@@ -185,7 +155,7 @@ def _pipeline_target(pipe: Pipeline, X: Any) -> ExplainTarget:
 
     return ExplainTarget(
         model=classifier.model_,
-        images=check_images(head.transform(stamps), image_shape),
+        images=_check_images(head.transform(stamps), image_shape),
         classes=np.asarray(classifier.classes_),
         to_input=to_input,
         to_output=to_output,
@@ -217,7 +187,7 @@ def resolve_target(estimator: Any, X: Any) -> ExplainTarget:
     shape = np.shape(X)
 
     def to_input(Z: Any) -> np.ndarray:
-        return check_images(Z, image_shape)
+        return _check_images(Z, image_shape)
 
     def to_output(A: np.ndarray) -> np.ndarray:
         return A.reshape((A.shape[0], *shape[1:]))

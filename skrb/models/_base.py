@@ -52,7 +52,7 @@ from skrb.models._registry import input_shape_text
 from skrb.models._scikeras import SciKerasClassifier
 from skrb.models._seeding import keras_default_seeds
 from skrb.preprocessing import StampStacker
-from skrb.utils.validation import check_binary_target, check_finite, infer_stamp_shape
+from skrb.utils.validation import check_binary_target, check_images, infer_stamp_shape
 
 __all__ = ["StampCNNClassifier", "StampKerasClassifier"]
 
@@ -224,37 +224,37 @@ class StampKerasClassifier(SciKerasClassifier):
         return input_shape_text(type(self))
 
     def _validate_images(self, X: Any, *, reset: bool) -> np.ndarray:
-        """Check images and return them as a float32 4-D array (no copy when already one)."""
+        """Check images and return them as a float32 4-D array (no copy when already one).
+
+        The layout decides the image shape (:meth:`_image_shape_from`); the images themselves
+        are checked by :func:`skrb.utils.validation.check_images`, as the explainers check
+        theirs; ``validate_data`` sets or checks ``n_features_in_``.
+        """
         if not reset:
             check_is_fitted(self)
         else:
             for attr in ("image_shape_", "stamp_shape_", "n_features_in_"):
                 self.__dict__.pop(attr, None)
         ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
-        shape = None
-        if ndim == 4:
-            X = np.asarray(X)
-            if X.shape[0] == 0:
-                raise ValueError(f"X is empty: found 0 images (shape {X.shape}).")
-            shape = self._image_shape_from(X)
-            X = X.reshape(X.shape[0], -1)
-        elif ndim != 2:
+        if ndim not in (2, 4):
             raise ValueError(
                 f"{type(self).__name__} takes StampStacker(layout={self.layout!r}) images of "
                 f"shape {self._expected_shape_text()} or their flattened 2-D form; got an array "
                 f"of shape {np.shape(X)}."
             )
+        if ndim == 4:
+            X = np.asarray(X)
+            images = check_images(X, self._image_shape_from(X))
+            X = images.reshape(images.shape[0], -1)
         flat = validate_data(
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=False
         )
-        flat = np.asarray(flat, dtype=np.float32)
-        check_finite(flat, allow_nan=False, name="X", what="image")
-        if shape is None:
-            shape = self._image_shape_from(flat)
+        if ndim == 2:
+            images = check_images(flat, self._image_shape_from(flat))
         if reset:
-            self.image_shape_ = tuple(int(s) for s in shape)
+            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
             self.stamp_shape_ = self._stamp_shape(self.image_shape_)
-        return flat.reshape((flat.shape[0], *shape))
+        return images
 
     def _stamp_shape(self, image_shape: tuple[int, int, int]) -> tuple[int, int]:
         h, w, _ = image_shape

@@ -1,4 +1,4 @@
-"""Validation of stamp sets and real/bogus labels, used by every skrb estimator and function.
+"""Validation of stamp sets, CNN images and real/bogus labels, used by every skrb estimator.
 
 A stamp set array has shape ``(n_samples, n_panels, H, W)``; the flattened form
 ``(n_samples, n_panels * H * W)`` (square stamps, ``H == W``) is accepted everywhere so that
@@ -23,6 +23,7 @@ from skrb._panels import PANELS
 __all__ = [
     "check_binary_target",
     "check_finite",
+    "check_images",
     "check_rates",
     "check_stamp_sets",
     "infer_stamp_shape",
@@ -133,6 +134,79 @@ def check_finite(X: np.ndarray, *, allow_nan: bool, name: str, what: str = "stam
         f"Input {name} contains {kind} in {bad.size} {what}(s) (first at index {bad[0]}). "
         + _NAN_HINT
     )
+
+
+def check_images(
+    X: Any, image_shape: Sequence[int], *, name: str = "X", hint: str = ""
+) -> np.ndarray:
+    """Validate a network's input images (or their flattened form) and return them as 4-D.
+
+    The one check of the images a classifier (:mod:`skrb.models`) or an explainer
+    (:mod:`skrb.explain`) is given: real numbers, at least one image, of the shape the network
+    takes, finite (masked pixels must be filled before a network sees them).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, H, W, C) or (n_samples, H * W * C)
+        Images in the network's input layout (e.g. a :class:`~skrb.preprocessing.StampStacker`'s
+        output), or flattened.
+    image_shape : tuple of int
+        ``(H, W, C)``, the shape of one image the network takes.
+    name : str, default="X"
+        Name of ``X`` in error messages.
+    hint : str, default=""
+        What to do about a wrong shape, appended to that message.
+
+    Returns
+    -------
+    images : ndarray of shape (n_samples, H, W, C)
+        C-contiguous float32 images (no copy when ``X`` is already one).
+
+    Raises
+    ------
+    ValueError
+        On values that are not real numbers, a shape other than ``image_shape`` (naming both),
+        no image, or NaN or infinity (naming the first image holding one).
+    TypeError
+        On sparse input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrb.utils.validation import check_images
+    >>> check_images(np.zeros((2, 4 * 12 * 1)), (4, 12, 1)).shape
+    (2, 4, 12, 1)
+    >>> check_images(np.zeros((2, 4, 4, 3)), (4, 12, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: X must be the classifier's input images of shape (n_samples, 4, 12, 1) or their \
+flattened form (n_samples, 48); got shape (2, 4, 4, 3).
+    """
+    _reject_sparse(X, name)
+    arr = np.asarray(X)
+    if arr.dtype.kind == "O":  # numbers held as Python objects, as scikit-learn accepts them
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must hold real numbers; got dtype object.") from exc
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers; got dtype {arr.dtype}.")
+    image_shape = tuple(int(s) for s in image_shape)
+    size = math.prod(image_shape)
+    if arr.ndim == 2 and arr.shape[1] == size:
+        arr = arr.reshape((arr.shape[0], *image_shape))
+    elif arr.ndim != 4 or tuple(arr.shape[1:]) != image_shape:
+        shown = ", ".join(map(str, image_shape))
+        raise ValueError(
+            f"{name} must be the classifier's input images of shape (n_samples, {shown}) or "
+            f"their flattened form (n_samples, {size}); got shape {arr.shape}."
+            + (f" {hint}" if hint else "")
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: found 0 images (shape {arr.shape}).")
+    arr = arr.astype(np.float32, copy=False)
+    check_finite(arr, allow_nan=False, name=name, what="image")
+    return np.ascontiguousarray(arr)
 
 
 def _as_4d_shape(
