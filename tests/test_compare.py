@@ -17,6 +17,7 @@ from skrb.model_selection import (
     make_cv,
     mcnemar_test,
 )
+from skrb.report import format_comparison
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_paired_test_detects_the_better_model(data):
     assert test["t_pvalue"] < 0.01
     assert test["mcnemar"]["only_a_correct"] > test["mcnemar"]["only_b_correct"]
     json.dumps(res.to_dict())
-    text = res.format_table()
+    text = format_comparison(res)
     assert "logreg" in text and "±" in text and "McNemar" in text
 
 

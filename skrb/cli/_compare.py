@@ -129,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
         return_estimators=args.report is not None,
         progress=not args.quiet,
     )
-    print(result.format_table())
+    from skrb.report import format_comparison
+
+    print(format_comparison(result))
     if args.report is not None:
         from skrb.report import SaliencySection, write_report
 

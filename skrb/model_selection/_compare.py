@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.metrics import real_bogus_confusion_matrix, real_bogus_report
 from skrb.model_selection._paired import corrected_resampled_ttest, mcnemar_test
-from skrb.utils import check_binary_target, check_rates, final_estimator, jsonable, mean_std, p_real
+from skrb.utils import check_binary_target, check_rates, final_estimator, jsonable, p_real
 
 __all__ = ["ComparisonResult", "compare_models", "make_cv"]
 
@@ -385,45 +385,6 @@ class ComparisonResult:
             },
             "paired_tests": jsonable(self.paired_tests()),
         }
-
-    def format_table(self, digits: int = 3) -> str:
-        """Format the per-model metrics as a text table, ``mean ± std`` across folds.
-
-        Parameters
-        ----------
-        digits : int, default=3
-            Decimals shown.
-
-        Returns
-        -------
-        text : str
-        """
-        summary = self.summary()
-        headers = ["model", *self.metric_names]
-        rows = []
-        for row in summary:
-            cells = [str(row["model"])]
-            for metric in self.metric_names:
-                cells.append(mean_std(row[f"{metric}_mean"], row[f"{metric}_std"], digits))
-            rows.append(cells)
-        widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-        split = (
-            f"{self.n_folds}-fold stratified CV (mean ± std across folds)"
-            if self.n_folds > 1
-            else "one stratified hold-out split"
-        )
-        lines.append(f"{split}; MDR/FPR at P(real) >= {self.threshold:g}.")
-        for test in self.paired_tests():
-            a, b = test["models"]
-            line = f"{a} - {b}: accuracy difference {test['mean_difference']:+.{digits}f}"
-            if not np.isnan(test["t_pvalue"]):
-                line += f", corrected t-test p = {test['t_pvalue']:.3g}"
-            line += f", McNemar p = {test['mcnemar']['pvalue']:.3g}"
-            lines.append(line)
-        return "\n".join(lines)
 
 
 def _check_class_counts(y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:

@@ -34,9 +34,10 @@ from skrb.report._figures import (
     plot_roc_curves,
     save_figure,
 )
+from skrb.report._summary import metric_rows
 from skrb.report._tables import write_csv
 from skrb.report._versus_paper import paper_section
-from skrb.utils import atomic_directory, check_output_path, jsonable, mean_std
+from skrb.utils import atomic_directory, check_output_path, jsonable
 
 __all__ = ["check_report_directory", "write_report"]
 
@@ -107,11 +108,7 @@ def _metrics_section(doc: Document, result: ComparisonResult) -> None:
     headers = [
         f"{m} (fold mean)" if m.startswith("mdr@") and result.n_folds > 1 else m for m in metrics
     ]
-    rows = [
-        [row["model"], *(mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics)]
-        for row in summary
-    ]
-    doc.table(["model", *headers], rows)
+    doc.table(["model", *headers], metric_rows(result))
     for sentence in model_warnings(result):
         doc.paragraph(f"Warning: {sentence}")
     _paired_tests(doc, result)
