@@ -146,3 +146,8 @@ def test_transform_variance_of_a_crop_or_pad_moves_the_variances(rng):
     for size in (21, 51):
         resizer = StampResizer(size)
         np.testing.assert_array_equal(resizer.transform_variance(V), resizer.transform(V))
+
+
+def test_pixel_scales_are_read_only():
+    with pytest.raises(TypeError):
+        PIXEL_SCALES["hsc"] = 0.168

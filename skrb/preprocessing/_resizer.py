@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -14,8 +16,12 @@ from skrb.utils.validation import validate_stamp_sets
 
 __all__ = ["PIXEL_SCALES", "StampResizer", "resample_matrix"]
 
-PIXEL_SCALES: dict[str, float] = {"lsst": 0.2, "des": 0.263, "ztf": 1.01}
-"""Survey -> pixel scale in arcsec per pixel (Rubin's LSSTCam, DECam for DES, ZTF's camera)."""
+PIXEL_SCALES: Mapping[str, float] = MappingProxyType({"lsst": 0.2, "des": 0.263, "ztf": 1.01})
+"""Survey -> pixel scale in arcsec per pixel (Rubin's LSSTCam, DECam for DES, ZTF's camera).
+
+Read-only: a resizer's ``pixel_scale`` and ``target_pixel_scale`` take a number for any
+other camera.
+"""
 
 # An output pixel is NaN unless its whole footprint lies on finite input pixels (up to rounding).
 _COVERED = 1.0 - 1e-6
