@@ -231,6 +231,37 @@ def test_infinite_pixels_become_nan_and_are_counted(tmp_path, rubin_dir):
     assert not np.isinf(alerts.data).any()
 
 
+def test_a_cutout_without_variance_is_named_and_keeps_its_status(tmp_path, rubin_dir):
+    """No UNCERT plane: NaN variance there, said in errors and variance_shape; still scored."""
+    from skrb.io import iter_alerts
+
+    path = sorted((rubin_dir / "fink-broker-lsst7.4").glob("*.avro"))[0]
+    with open(path, "rb") as handle:
+        reader = fastavro.reader(handle)
+        schema, record = reader.writer_schema, next(reader)
+
+    def drop_variance(hdul):
+        del hdul["UNCERT"]
+
+    out = tmp_path / "no-variance.avro"
+    with open(out, "wb") as handle:
+        fastavro.writer(handle, schema, [_rewrite_cutout(record, "cutoutTemplate", drop_variance)])
+    note = "no UNCERT plane in the template cutout: its variance is NaN; the alert is kept"
+    with pytest.warns(ReadWarning, match=note):
+        alerts = read_alerts(out, variance=True)
+    assert alerts.meta["status"][0] == "ok"  # the images are whole: it is scored
+    assert alerts.errors["error"][0].endswith(note)
+    assert str(record["diaSource"]["diaSourceId"]) in alerts.errors["error"][0]
+    assert np.isnan(alerts.variance[0, 1]).all()
+    assert np.isfinite(alerts.variance[0, 0]).any() and np.isfinite(alerts.variance[0, 2]).any()
+    assert tuple(alerts.meta["variance_shape"][0, 1]) == (0, 0)
+    assert tuple(alerts.meta["variance_shape"][0, 0]) == tuple(alerts.meta["cutout_shape"][0, 0])
+    (batch,) = iter_alerts(out, variance=True, on_error="skip")
+    assert list(batch.errors["error"]) == list(alerts.errors["error"])
+    plain = read_alerts(out, on_error="raise")  # variance not asked for: nothing to say
+    assert len(plain.errors) == 0 and "variance_shape" not in plain.meta.colnames
+
+
 def test_oversized_truncated_and_odd_packets_are_named(tmp_path, rubin_dir):
     wire = sorted((rubin_dir / "boom-wire").glob("*.avro"))
     raw = wire[0].read_bytes()

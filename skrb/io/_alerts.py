@@ -51,7 +51,16 @@ ALERT_COLUMNS = (
 )
 """Metadata columns :func:`read_alerts` always returns (from the alert and its ``candidate``)."""
 
-_OWN_COLUMNS = ("file", "record", "status", "n_nonfinite", "cutout_shape", "schema", "psf_shape")
+_OWN_COLUMNS = (
+    "file",
+    "record",
+    "status",
+    "n_nonfinite",
+    "cutout_shape",
+    "schema",
+    "variance_shape",
+    "psf_shape",
+)
 """Columns :func:`read_alerts` adds to ``meta`` after the alert fields."""
 
 SCORE_COLUMNS = MappingProxyType(
@@ -427,14 +436,19 @@ def read_alerts(
           unreadable cutout, e.g. ``"missing difference cutout"``; that panel's pixels are NaN
           and the alert gets no score), ``n_nonfinite`` (pixels that were +-inf or beyond
           float32, now NaN) and ``cutout_shape`` (n_alerts, 3, 2): each cutout's original (ny,
-          nx), (0, 0) where absent or unreadable (and for Rubin with ``psf=True``,
-          ``psf_shape`` the same for the PSFs); ``meta.meta["survey"]`` is the survey;
-        - ``variance`` (Rubin, ``variance=True``): like ``data``, the variance planes;
+          nx), (0, 0) where absent or unreadable (and for Rubin with ``variance=True``,
+          ``variance_shape`` the same for the variance planes, with ``psf=True``
+          ``psf_shape`` for the PSFs); ``meta.meta["survey"]`` is the survey;
+        - ``variance`` (Rubin, ``variance=True``): like ``data``, the variance planes, NaN
+          where a cutout has none: such an alert keeps its ``status`` (its images are whole
+          and it is scored), its ``variance_shape`` is (0, 0) for that panel and ``errors``
+          names it (``"no UNCERT plane in the template cutout: ..."``);
         - ``psf`` (Rubin, ``psf=True``): ndarray (n_alerts, 3, P, P), float32;
         - ``errors``: :class:`~astropy.table.Table` with ``file``, ``record`` (-1: the whole
           file) and ``error`` (starting with the alert's ``candid`` or ``diaSourceId`` where
           known) for every file or alert skipped, every alert kept with a status other than
-          ``"ok"`` and every alert with masked non-finite pixels;
+          ``"ok"``, every alert with masked non-finite pixels and, with ``variance=True``,
+          every alert with a cutout lacking its variance plane;
         - ``panels``: :data:`skrb.PANELS`;
         - ``survey``: ``"ztf"`` or ``"lsst"``; :data:`SCORE_COLUMNS` gives its identifier and
           score columns.
@@ -650,7 +664,9 @@ def _lsst_bunch(
         return [[panel.get(hdu) for panel in alert] for alert in planes]
 
     if variance:
-        alerts.variance = assemble(extension("UNCERT"), side)
+        variances = extension("UNCERT")
+        alerts.variance = assemble(variances, side)
+        alerts.meta["variance_shape"] = shapes_of(variances)  # (0, 0): no UNCERT plane
     if psf:
         psfs = extension("PSFIMAGE")
         psf_shapes = shapes_of(psfs)

@@ -18,7 +18,7 @@ from skrb.io._errors import one_line
 from skrb.io._fits_hdus import decode_fits_hdus
 from skrb.io._fitsio import decode_fits_image, mask_nonfinite
 
-__all__ = ["OK", "DecodedCutouts", "decode_cutouts", "nonfinite_note"]
+__all__ = ["OK", "DecodedCutouts", "decode_cutouts", "missing_plane_note", "nonfinite_note"]
 
 OK = "ok"
 """The ``status`` of an alert whose three cutouts decoded."""
@@ -139,4 +139,32 @@ def nonfinite_note(n_nonfinite: int) -> str:
     return (
         f"{n_nonfinite} non-finite pixel(s) (+-inf, or beyond float32) set to NaN; the alert "
         "is kept"
+    )
+
+
+def missing_plane_note(decoded: DecodedCutouts, hdu: str, what: str) -> str | None:
+    """Return the ``errors`` entry of an alert whose decoded cutouts lack the extension ``hdu``.
+
+    None where every cutout that decoded has it (a missing or unreadable cutout is already in
+    the status). The alert keeps its status: its images are whole, only ``what`` is absent.
+
+    Examples
+    --------
+    >>> image = np.zeros((2, 2), np.float32)
+    >>> decoded = DecodedCutouts([image, image, None], "missing difference cutout", 0,
+    ...                          [{"UNCERT": image}, {}, {}])
+    >>> missing_plane_note(decoded, "UNCERT", "variance")
+    'no UNCERT plane in the template cutout: its variance is NaN; the alert is kept'
+    """
+    found = decoded.extensions or [{} for _ in PANELS]
+    panels = [
+        panel
+        for panel, image, planes in zip(PANELS, decoded.images, found, strict=True)
+        if image is not None and hdu not in planes
+    ]
+    if not panels:
+        return None
+    return (
+        f"no {hdu} plane in the {' and '.join(panels)} cutout{'s' if len(panels) > 1 else ''}: "
+        f"{'their' if len(panels) > 1 else 'its'} {what} is NaN; the alert is kept"
     )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records
-from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
+from skrb.io._cutouts import OK, decode_cutouts, missing_plane_note, nonfinite_note
 from skrb.io._errors import ReadError, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._parquet import iter_parquet_records, parquet_signature
@@ -150,6 +150,11 @@ def read_rubin_files(
                 if decoded.n_nonfinite:
                     errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
                     n_kept += 1
+                if "UNCERT" in extensions:  # asked for: say where it is absent (NaN variance)
+                    note = missing_plane_note(decoded, "UNCERT", "variance")
+                    if note is not None:
+                        errors.append((name, index, f"{label}{note}"))
+                        n_kept += 1
                 cutouts.append(decoded.images)
                 planes.append(decoded.extensions or [{}, {}, {}])
                 for column in columns:
