@@ -32,6 +32,9 @@ FUNCTIONS = [
     ("skrb.scoring", "score_files"),
     ("skrb.distributed", "score_files_dask"),
     ("skrb.distributed", "score_files_spark"),
+    ("skrb.distributed", "make_spark_udf"),
+    ("skrb.distributed", "tf_thread_env"),
+    ("skrb.distributed", "set_tf_threads"),
 ]
 
 _MISSING = "no-such-file.avro"  # never read: validation comes first
@@ -115,3 +118,22 @@ def test_nested_read_options_are_still_checked(tmp_path):
 
     with pytest.raises(InvalidParameterError, match="'pad' parameter of score_files must be a str"):
         score_files(tmp_path, None, pad="left")
+
+
+def test_the_command_line_shows_a_bad_parameter_on_one_line(monkeypatch, tmp_path, capsys):
+    """An InvalidParameterError reaching skrb's main is one line, naming parameter and function."""
+    import skrb.datasets
+    from skrb.cli import main
+
+    make_stamps = skrb.datasets.make_stamps
+
+    def with_a_bad_fraction(*args, **kwargs):  # as if a command passed on a value unchecked
+        return make_stamps(*args, **{**kwargs, "real_fraction": 2.0})
+
+    monkeypatch.setattr(skrb.datasets, "make_stamps", with_a_bad_fraction)
+    assert main(["simulate", "-o", str(tmp_path / "x.npz"), "--n-samples", "4"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("skrb simulate: error: The 'real_fraction' parameter of make_stamps")
+    assert "Got 2.0 instead." in err
+    assert not (tmp_path / "x.npz").exists()

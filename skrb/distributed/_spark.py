@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skrb.distributed._engines import require
 from skrb.distributed._model import ModelSource
 from skrb.distributed._threads import tf_thread_env
+from skrb.io import PADS
 from skrb.scoring import SCORE_FILES_CONSTRAINTS
 
 __all__ = ["make_spark_udf", "score_files_spark"]
@@ -49,6 +50,14 @@ def _score_cutouts(
     return p_real, status
 
 
+@validate_params(
+    {
+        "model": "no_validation",  # ModelSource.from_estimator checks it
+        "with_status": ["boolean"],
+        "pad": [StrOptions(set(PADS))],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_spark_udf(model: Any, *, with_status: bool = False, pad: str = "center") -> Any:
     """Make a pandas UDF scoring the three cutout columns of a Spark DataFrame of alerts.
 

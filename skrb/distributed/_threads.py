@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["TF_THREAD_VARIABLES", "set_tf_threads", "tf_thread_env"]
 
@@ -11,6 +14,14 @@ TF_THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 """Environment variables TensorFlow reads for its thread pools when it starts."""
 
 
+_THREADS = {
+    "intra_op": [Interval(Integral, 1, None, closed="left")],
+    "inter_op": [Interval(Integral, 1, None, closed="left")],
+}
+"""Constraints of the thread counts (0 would mean "as many as TensorFlow likes": refused)."""
+
+
+@validate_params(_THREADS, prefer_skip_nested_validation=True)
 def tf_thread_env(intra_op: int, inter_op: int = 1) -> dict[str, str]:
     """Environment for a worker process: TensorFlow's (and OpenMP's) thread counts.
 
@@ -39,6 +50,7 @@ def tf_thread_env(intra_op: int, inter_op: int = 1) -> dict[str, str]:
     }
 
 
+@validate_params(_THREADS, prefer_skip_nested_validation=True)
 def set_tf_threads(intra_op: int, inter_op: int = 1) -> bool:
     """Set this process's TensorFlow thread counts (before TensorFlow starts its runtime).
 

@@ -37,6 +37,7 @@ _INTERNAL = {
     "alert_sources": ("skrb.io._alerts", "_sources"),  # (name, path or bytes) of alert files
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
     "ON_ERROR": ("skrb.io._errors", "ON_ERROR"),  # the readers' on_error choices
+    "PADS": ("skrb.io._alert_decode", "PADS"),  # where a smaller cutout goes (pad=)
     "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),
     "report_errors": ("skrb.io._errors", "report_errors"),
     "walk_folders": ("skrb.io._paths", "walk_folders"),  # through symbolic links, no loops
