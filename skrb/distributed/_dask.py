@@ -90,7 +90,7 @@ def _client(
             n_workers=n,
             threads_per_worker=1,  # one task at a time; TensorFlow gets the worker's cores
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken (another cluster)
             env=tf_thread_env(threads_per_worker),
         ) as cluster,
         distributed.Client(cluster) as local,
