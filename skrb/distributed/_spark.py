@@ -1,4 +1,10 @@
-"""Score alerts on Apache Spark: a Fink-style pandas UDF, and alert files read through Spark."""
+"""Score alerts on Apache Spark: a Fink-style pandas UDF, and alert files read through Spark.
+
+One code path: :func:`make_spark_udf` scores a DataFrame of alert rows (a broker's layout:
+identifiers and the three cutouts as bytes, ZTF's or Rubin's), and :func:`score_files_spark`
+reads alert files with Spark (``binaryFile``), turns them into such rows on the executors and
+scores them with that same UDF.
+"""
 
 from __future__ import annotations
 
@@ -26,152 +32,192 @@ _POSITIVE = Interval(Integral, 1, None, closed="left")
 _WHAT = "skrb's Spark engine"
 _CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 _ERROR_COLUMNS = ("file", "record", "error")
+_DECODE_OPTIONS = ("stamp_size", "pad", "masked_sentinel")
+_READ_OPTIONS = ("survey", *_DECODE_OPTIONS, "on_error")
 
 
-def _score_cutouts(
-    source: ModelSource, columns: Sequence[Any], pad: str
+# --- the UDF: alert rows in, P(real) and status out ------------------------------------------
+
+
+def _alert_rows(columns: Sequence[Any]) -> Any:
+    """Return the UDF's arguments as one pandas DataFrame of alert rows.
+
+    One struct column (``F.struct(...)`` of the alert's columns) arrives as a DataFrame with
+    its field names; three columns are the cutouts, in :data:`skrb.PANELS` order.
+    """
+    import pandas as pd
+
+    if len(columns) == 1 and isinstance(columns[0], pd.DataFrame):
+        return columns[0]
+    if len(columns) == 3 and all(isinstance(c, pd.Series) for c in columns):
+        return pd.DataFrame({name: c.to_numpy() for name, c in zip(_CUTOUTS, columns, strict=True)})
+    raise ValueError(
+        "skrb's UDF takes one struct of the alert's columns (F.struct('diaSourceId', "
+        "'cutoutScience', 'cutoutTemplate', 'cutoutDifference'), or candid... for ZTF) or the "
+        f"three cutout columns (science, template, difference); got {len(columns)} argument(s)."
+    )
+
+
+def _score_rows(
+    estimator: Any, rows: Any, survey: str, options: dict[str, Any], batch_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """P(real) and status for rows of cutout bytes (one array per panel), in row order."""
-    from skrb.io import alerts_from_records
+    """P(real) and status for a pandas DataFrame of alert rows, in row order.
+
+    ``batch_size`` rows are decoded at a time (memory holds one such batch of stamps). An
+    alert that cannot be read gets NaN and the reason, as an alert with a bad cutout does.
+    """
+    from skrb.io import ReadError, alerts_from_records
     from skrb.scoring import score_alerts
 
-    rows = zip(*columns, strict=True)
-    records = [{"candidate": {}, **dict(zip(_CUTOUTS, row, strict=True))} for row in rows]
-    n = len(records)
+    n = len(rows)
     p_real = np.full(n, np.nan)
     status = np.full(n, "unreadable alert", dtype=object)
-    if not n:
-        return p_real, status
-    alerts = alerts_from_records(records, pad=pad, on_error="skip")
-    table = score_alerts(source.load(), alerts, columns=("record",))
-    rows = np.asarray(table["record"], dtype=int)
-    p_real[rows] = np.asarray(table["p_real"], dtype=float)
-    status[rows] = np.asarray(table["status"], dtype=str)
+    for start in range(0, n, batch_size):
+        part = rows.iloc[start : start + batch_size]
+        try:
+            alerts = alerts_from_records(part, survey=survey, on_error="skip", **options)
+        except ReadError as exc:  # not one alert of the batch could be read
+            status[start : start + len(part)] = f"unreadable alert: {exc}"
+            continue
+        for _, record, error in alerts.errors.iterrows():
+            if record >= 0:
+                status[start + record] = error
+        table = score_alerts(estimator, alerts, columns=("record",), batch_size=batch_size)
+        where = start + np.asarray(table["record"], dtype=int)
+        p_real[where] = np.asarray(table["p_real"], dtype=float)
+        status[where] = np.asarray(table["status"], dtype=str)
     return p_real, status
 
 
-@validate_params(
-    {
-        "model": "no_validation",  # ModelSource.from_estimator checks it
-        "with_status": ["boolean"],
-        "pad": [StrOptions(set(PADS))],
-    },
-    prefer_skip_nested_validation=True,
-)
-def make_spark_udf(model: Any, *, with_status: bool = False, pad: str = "center") -> Any:
-    """Make a pandas UDF scoring the three cutout columns of a Spark DataFrame of alerts.
+def _udf(
+    model: Any, shipped: Any, survey: str, options: dict[str, Any], batch_size: int, status: bool
+) -> Any:
+    """Make the pandas UDF over alert rows; the model is ``shipped`` (a broadcast) or ``model``."""
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
 
-    Fink's layout: one row per alert, each cutout a binary column holding its FITS file
-    (gzipped for ZTF), e.g. ``col("cutoutScience.stampData")`` for ZTF packets read by Spark.
-    The model is broadcast once and built once per executor Python worker (Spark reuses its
-    Python workers), then every Arrow batch of rows goes through the scoring core
-    (:func:`skrb.scoring.score_alerts`).
+    def skrb_p_real(*columns):
+        source = shipped.value if shipped is not None else model
+        rows = _alert_rows(columns)
+        p_real, why = _score_rows(source.load(), rows, survey, options, batch_size)
+        if status:
+            return pd.DataFrame({"p_real": p_real, "status": why.astype(str)})
+        return pd.Series(p_real)
+
+    skrb_p_real.__annotations__ = {
+        "columns": pd.Series,
+        "return": pd.DataFrame if status else pd.Series,
+    }
+    return pandas_udf(skrb_p_real, "p_real double, status string" if status else "double")
+
+
+def make_spark_udf(
+    model: Any,
+    *,
+    survey: str = "auto",
+    with_status: bool = False,
+    stamp_size: int | None = None,
+    pad: str = "ztf",
+    masked_sentinel: str = "nan",
+    batch_size: int = 1024,
+) -> Any:
+    """Make a pandas UDF scoring a Spark DataFrame of alerts (ZTF's or Rubin's, Fink's layout).
+
+    A broker's DataFrame holds one row per alert, the three cutouts as binary columns (ZTF:
+    gzipped FITS, or Fink's ``{fileName, stampData}`` structs; Rubin: FITS). Call the UDF on
+    one struct of the alert's columns, named as in the survey's schema:
+    ``F.struct("candid", "candidate", "cutoutScience", "cutoutTemplate", "cutoutDifference")``
+    for ZTF (the ``candidate``, or its flattened ``xpos``/``ypos``, places cutouts clipped by
+    the CCD edge as :func:`skrb.io.read_alerts` does), ``F.struct("diaSourceId",
+    "cutoutScience", "cutoutTemplate", "cutoutDifference")`` for Rubin; the survey is told
+    from those names (``candid``/``candidate`` or ``diaSourceId``/``diaSource``). Or call it
+    on the three cutout columns alone, with ``survey`` given. Each Arrow batch of rows is
+    decoded by :func:`skrb.io.alerts_from_records` and scored by
+    :func:`skrb.scoring.score_alerts`; the model is broadcast once and built once per executor
+    Python worker (Spark reuses its Python workers; :class:`ModelSource`).
 
     Parameters
     ----------
     model : fitted estimator or ModelSource
         As for :func:`score_files_dask`.
+    survey : {"auto", "ztf", "lsst"}, default="auto"
+        Whose alerts the rows are; ``"auto"`` tells from the struct's field names (a
+        DataFrame of neither survey is a ValueError naming its columns).
     with_status : bool, default=False
         Return a struct ``<p_real: double, status: string>`` instead of ``p_real`` alone
         (``status`` is ``"ok"`` or why the alert has no score).
-    pad : {"center", "ztf"}, default="center"
-        Where a cutout smaller than the stamp goes; with no candidate position among the
-        columns, ``"ztf"`` also centres it.
+    stamp_size, pad, masked_sentinel
+        As for :func:`skrb.io.read_alerts`: the stamp side (None: 63 for ZTF, for Rubin the
+        largest cutout of each batch: give the model's side, e.g. 51), where a clipped ZTF
+        cutout goes, and ZTF's masked-pixel sentinel (``"keep"`` for braai).
+    batch_size : int, default=1024
+        Alerts decoded and scored at a time within a Spark batch.
 
     Returns
     -------
     udf : pyspark UserDefinedFunction
-        Called as ``udf(science, template, difference)`` on binary columns; P(real) is NaN
-        where the alert cannot be scored.
+        ``udf(struct_of_alert_columns)`` or ``udf(science, template, difference)``; P(real) is
+        NaN where the alert cannot be scored (``with_status=True`` says why).
 
     Raises
     ------
     ImportError
         If pyspark or pandas is not installed (``pip install 'skrb[spark]'``).
+    ValueError
+        If an option is invalid.
 
     Examples
     --------
-    >>> from pyspark.sql.functions import col  # doctest: +SKIP
+    >>> import pyspark.sql.functions as F  # doctest: +SKIP
     >>> from skrb.distributed import make_spark_udf
-    >>> p_real = make_spark_udf(model)  # doctest: +SKIP
-    >>> df = df.withColumn("p_real", p_real(*(col(f"{c}.stampData") for c in (  # doctest: +SKIP
-    ...     "cutoutScience", "cutoutTemplate", "cutoutDifference"))))
+    >>> p_real = make_spark_udf(model, stamp_size=51)  # doctest: +SKIP
+    >>> ztf = ztf.withColumn("skrb_p_real", p_real(F.struct(  # doctest: +SKIP
+    ...     "candid", "candidate", "cutoutScience", "cutoutTemplate", "cutoutDifference")))
+    >>> rubin = rubin.withColumn("skrb_p_real", p_real(F.struct(  # doctest: +SKIP
+    ...     "diaSourceId", "cutoutScience", "cutoutTemplate", "cutoutDifference")))
     """
-    pd = require("pandas", _WHAT)
+    require("pandas", _WHAT)
     require("pyspark", _WHAT)
     from pyspark.sql import SparkSession
-    from pyspark.sql.functions import pandas_udf
 
+    from skrb.io import alerts_from_records
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    options = {"stamp_size": stamp_size, "pad": pad, "masked_sentinel": masked_sentinel}
+    alerts_from_records([], survey=survey, **options)  # the options checked here, not on workers
     source = ModelSource.from_estimator(model)
     session = SparkSession.getActiveSession()
-    shipped = session.sparkContext.broadcast(source) if session is not None else None
-
-    def skrb_p_real(science, template, difference):
-        current = shipped.value if shipped is not None else source
-        p_real, status = _score_cutouts(current, (science, template, difference), pad)
-        if with_status:
-            return pd.DataFrame({"p_real": p_real, "status": status.astype(str)})
-        return pd.Series(p_real)
-
-    returns = pd.DataFrame if with_status else pd.Series
-    skrb_p_real.__annotations__ = {
-        "science": pd.Series,
-        "template": pd.Series,
-        "difference": pd.Series,
-        "return": returns,
-    }
-    kind = "p_real double, status string" if with_status else "double"
-    return pandas_udf(skrb_p_real, kind)
+    shipped = None
+    with contextlib.suppress(Exception):  # Spark Connect has no context: the closure carries it
+        shipped = session.sparkContext.broadcast(source) if session is not None else None
+    return _udf(source, shipped, survey, options, int(batch_size), with_status)
 
 
-# --- alert files read through Spark -------------------------------------------------------------
+# --- alert files read through Spark ----------------------------------------------------------
 
-_SPARK_TYPES = {
-    "i": "long",
-    "u": "long",
-    "f": "double",
-    "b": "boolean",
-    "U": "string",
-    "S": "string",
-}
+_SPARK_TYPES = {"i": "long", "u": "long", "f": "double", "b": "boolean"}
 
 
-def _schema(table: Any) -> str:
-    fields = [
-        f"`{name}` {_SPARK_TYPES.get(table[name].dtype.kind, 'string')}" for name in table.colnames
-    ]
-    return ", ".join([*fields, "_file long", "_record long", "_error string"])
+def _spark_type(dtype: np.dtype | None) -> str:
+    return _SPARK_TYPES.get(dtype.kind, "string") if dtype is not None else "double"
 
 
-def _empty(alerts: Any) -> Any:
-    from sklearn.utils import Bunch
-
-    return Bunch(data=alerts.data[:0], meta=alerts.meta[:0], survey=alerts.get("survey"))
-
-
-def _nullable(column: Any) -> np.ndarray:
-    """Return a column's values with masked ones as None (nulls for Spark, not NaN)."""
-    mask = np.ma.getmaskarray(column)
-    values = np.ma.getdata(column)
-    if not mask.any():
-        return values
-    out = values.astype(object)
-    out[mask] = None
-    return out
-
-
-def _column(values: list[Any], dtype: np.dtype, name: str) -> Any:
-    """Build an astropy column of ``dtype`` from Spark values, masked where they are null."""
-    from astropy.table import Column, MaskedColumn
-
-    mask = np.array([value is None for value in values], dtype=bool)
-    if dtype.kind in "US":
-        dtype = np.dtype(str)
-    filler = "" if dtype.kind == "U" else 0
-    data = np.array([filler if value is None else value for value in values], dtype=dtype)
-    if mask.any():
-        return MaskedColumn(data, mask=mask, name=name)
-    return Column(data, name=name)
+def _coerced(value: Any, kind: str) -> Any:
+    """``value`` as Spark's ``kind`` holds it, or None (null) where it is of another kind."""
+    if value is None:
+        return None
+    if kind == "string":
+        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value) if kind == "boolean" else None
+    if kind == "long" and isinstance(value, int | np.integer):
+        return int(value)
+    if kind == "double" and isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    return None
 
 
 def _local_path(uri: str) -> str:
@@ -179,44 +225,56 @@ def _local_path(uri: str) -> str:
     return unquote(parsed.path) if parsed.scheme in ("file", "") else uri
 
 
-def _score_file_batches(
-    batches: Iterator[Any],
-    shipped: Any,
-    index: dict[str, int],
-    columns: Sequence[str],
-    read_options: dict[str, Any],
+def _file_rows(
+    batches: Iterator[Any], index: dict[str, int], survey: str, kinds: dict[str, str]
 ) -> Iterator[Any]:
-    """mapInPandas: ``(path, content)`` rows of files -> scored alerts (and unreadable files)."""
-    import pandas as pd
+    """mapInArrow: ``(path, content)`` of files -> alert rows, and rows for what is unreadable.
 
-    from skrb.io import ReadError, read_alerts
-    from skrb.scoring import score_alerts
+    Each alert becomes ``_file``, ``_record``, its fields ``kinds`` and its three cutouts as
+    bytes; an unreadable file or alert becomes a row with ``_error`` (``_record`` -1 for a
+    file) and no cutouts, so that nothing is lost on the way to the driver.
+    """
+    import pyarrow as pa
 
+    from skrb.io import alert_file_rows
+
+    types = {"long": pa.int64(), "double": pa.float64(), "boolean": pa.bool_()}
+    schema = pa.schema(
+        [
+            ("_file", pa.int64()),
+            ("_record", pa.int64()),
+            ("_error", pa.string()),
+            *((name, types.get(kind, pa.string())) for name, kind in kinds.items()),
+            *((name, pa.binary()) for name in _CUTOUTS),
+        ]
+    )
     for batch in batches:
-        paths = [_local_path(p) for p in batch["path"]]
-        contents = [bytes(c) for c in batch["content"]]
-        names = {f"<bytes {i}>": p for i, p in enumerate(paths)}
+        out: list[dict[str, Any]] = []
+        for uri, content in zip(
+            batch.column("path").to_pylist(), batch.column("content"), strict=True
+        ):
+            path = _local_path(uri)
+            number = index.get(path, index.get(os.path.realpath(path), -1))
+            rows, errors = alert_file_rows(path, content.as_py(), survey=survey, columns=kinds)
+            for row in rows:
+                fields = {name: _coerced(row[name], kind) for name, kind in kinds.items()}
+                cutouts = {name: row[name] for name in _CUTOUTS}
+                out.append({"_file": number, "_record": row["record"], **fields, **cutouts})
+            out.extend({"_file": number, "_record": r, "_error": e} for _, r, e in errors)
+        yield pa.RecordBatch.from_pylist(out, schema=schema)
+
+
+def _first_batch(files: Sequence[str], read_options: dict[str, Any]) -> Any:
+    """Read a few alerts of the first readable file: their survey and metadata types."""
+    from skrb.io import ReadError, iter_alerts
+
+    for path in files:
         try:
-            alerts = read_alerts(contents, progress=False, **read_options)
-        except ReadError as exc:
-            errors = pd.DataFrame({"_file": [index[p] for p in paths], "_error": str(exc)})
-            yield errors.assign(_record=-1)
+            options = {**read_options, "on_error": "skip"}
+            return next(iter(iter_alerts(path, batch_size=8, progress=False, **options)))
+        except (ReadError, StopIteration):
             continue
-        table = score_alerts(shipped.value.load(), alerts, columns=columns)
-        frame = pd.DataFrame({name: _nullable(table[name]) for name in table.colnames})
-        frame["_file"] = [index[names[f]] for f in alerts.meta["file"]]
-        frame["_record"] = np.asarray(alerts.meta["record"], dtype=np.int64)
-        frame["_error"] = None
-        yield frame
-        failed = [(names[f], int(r), str(e)) for f, r, e in alerts.errors if r == -1]
-        if failed:
-            yield pd.DataFrame(
-                {
-                    "_file": [index[f] for f, _, _ in failed],
-                    "_record": [-1] * len(failed),
-                    "_error": [e for _, _, e in failed],
-                }
-            )
+    raise ReadError(f"None of the {len(files)} alert file(s) held a readable alert.")
 
 
 @contextlib.contextmanager
@@ -274,10 +332,13 @@ def score_files_spark(
 ) -> Any:
     """Score alert files on Spark, like :func:`skrb.scoring.score_files`.
 
-    The files are read by Spark (``binaryFile``), each partition's files decoded and scored by
-    the scoring core on the executors (the model broadcast once, built once per Python
-    worker), and the rows come back to the driver in the files' order and are written to
-    ``output`` as they arrive.
+    Spark reads the files (``binaryFile``: Avro containers, Rubin wire packets, Fink Parquet
+    exports); the executors turn each into alert rows in a broker's layout (identifiers and
+    the three cutouts as bytes) and score them with the UDF of :func:`make_spark_udf`, the
+    one a broker calls on its own DataFrame (the model broadcast once, built once per Python
+    worker). An unreadable file or alert travels as a row with its reason, so nothing is lost:
+    it is named in ``summary.errors`` (and a warning) as the local engine names it. The rows
+    come back to the driver in the files' order and are written to ``output`` as they arrive.
 
     Parameters
     ----------
@@ -296,10 +357,13 @@ def score_files_spark(
     n_workers : int, optional
         Cores of the local master.
     batch_size, columns, threshold : see :func:`skrb.scoring.score_files`
+        ``columns`` may name the alert fields of :data:`skrb.io.SCORE_COLUMNS` (and the
+        readers' other identifying fields), ``file`` and ``record``.
     progress : bool or None, default=None
         A tqdm bar counting alerts (None: only on a terminal).
     **read_options
-        Options of :func:`skrb.io.read_alerts` (``survey``, ``stamp_size``, ...).
+        ``survey``, ``stamp_size``, ``pad``, ``masked_sentinel`` and ``on_error`` of
+        :func:`skrb.io.read_alerts`.
 
     Returns
     -------
@@ -311,40 +375,56 @@ def score_files_spark(
     ------
     ImportError
         If pyspark or pandas is not installed (``pip install 'skrb[spark]'``).
+    TypeError
+        For a read option this engine does not take.
+    ValueError
+        For ``columns`` it cannot carry (``n_nonfinite``, ``cutout_shape``, ``schema``).
 
     Examples
     --------
     >>> from skrb.distributed import score_files_spark
     >>> summary = score_files_spark("night/", model, "scores.parquet")  # doctest: +SKIP
     """
-    from astropy.table import Table, vstack
+    from astropy.table import Column, MaskedColumn, Table, vstack
     from tqdm.auto import tqdm
 
-    from skrb.io import ReadError, alert_sources, read_alerts
+    from skrb.io import ROW_COLUMNS, ReadError, alert_sources, report_errors
     from skrb.scoring import OK, ScoringSummary, TableWriter, default_columns, score_alerts
 
     require("pyspark", _WHAT)
     require("pandas", _WHAT)
+    unknown = sorted(set(read_options) - set(_READ_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"score_files_spark takes the read options {', '.join(_READ_OPTIONS)}; got "
+            f"{', '.join(unknown)}."
+        )
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
     index = {path: i for i, path in enumerate(files)}
-    source = ModelSource.from_estimator(model)
-    # The output's columns and types, from the first readable file (its survey's columns).
-    probe = None
-    for path in files:
-        try:
-            probe = read_alerts(path, on_error="skip", progress=False, **read_options)
-            break
-        except ReadError:
-            continue
-    if probe is None:
-        raise ReadError(f"None of the {len(files)} alert file(s) held a readable alert.")
+    index.update({os.path.realpath(path): i for i, path in enumerate(files)})
+    first = _first_batch(files, {k: v for k, v in read_options.items() if k != "on_error"})
+    survey = first.survey
     if columns is None:
-        columns = default_columns(getattr(probe, "survey", None) or "ztf")
-    empty = score_alerts(None, _empty(probe), columns=columns)  # no alert: no model call
-    names = empty.colnames
+        columns = default_columns(survey)
+    empty = score_alerts(None, _empty(first), columns=columns)  # no alert: no model call
+    names = empty.colnames  # the output's columns, as the local engine writes them
+    carried = [n for n in names if n not in ("file", "record", "p_real", "status")]
+    cannot = [n for n in carried if n not in ROW_COLUMNS[survey]]
+    if cannot:
+        raise ValueError(
+            f"score_files_spark cannot write the column(s) {', '.join(cannot)}; it writes "
+            f"{', '.join(ROW_COLUMNS[survey])}, file and record."
+        )
+    kinds = {
+        name: _spark_type(first.meta[name].dtype if name in first.meta.colnames else None)
+        for name in ROW_COLUMNS[survey]
+    }
+    udf_options = {k: read_options[k] for k in _DECODE_OPTIONS if k in read_options}
+    on_error = read_options.get("on_error", "warn")
+    source = ModelSource.from_estimator(model)
     totals = {"n_alerts": 0, "n_scored": 0, "n_real": 0}
-    errors: list[Any] = []
+    errors: list[tuple[str, int, str]] = []
     tables: list[Any] = []
     disable = None if progress is None else not progress
     writer = TableWriter(output) if output is not None else None
@@ -353,25 +433,58 @@ def score_files_spark(
         writer if writer is not None else contextlib.nullcontext(),
         tqdm(desc="Scoring", unit=" alerts", disable=disable) as bar,
     ):
+        from pyspark.sql import functions as F
+
         shipped = session.sparkContext.broadcast(source)
         frame = session.read.format("binaryFile").load(files)
         # binaryFile makes about one partition per small file: a task (and an Arrow batch)
         # per alert costs more than the alert; a few partitions per core instead.
         n_partitions = max(1, min(len(files), 2 * session.sparkContext.defaultParallelism))
-        frame = frame.repartition(n_partitions)
-        scored = frame.select("path", "content").mapInPandas(
-            lambda batches: _score_file_batches(batches, shipped, index, columns, read_options),
-            _schema(empty),
+        schema = ", ".join(
+            [
+                "_file long, _record long, _error string",
+                *(f"`{name}` {kind}" for name, kind in kinds.items()),
+                *(f"`{name}` binary" for name in _CUTOUTS),
+            ]
         )
+        rows = (
+            frame.select("path", "content")
+            .repartition(n_partitions)
+            .mapInArrow(lambda batches: _file_rows(batches, index, survey, kinds), schema)
+        )
+        udf = _udf(source, shipped, survey, udf_options, batch_size, True)
+        alert = F.struct(*(F.col(f"`{name}`") for name in [*kinds, *_CUTOUTS]))
+        scored = rows.select(
+            "_file",
+            "_record",
+            "_error",
+            *(F.col(f"`{name}`") for name in carried),
+            udf(alert).alias("_skrb"),
+        ).select("_file", "_record", "_error", *carried, "_skrb.p_real", "_skrb.status")
         # Cached: the sort samples its input first, which would otherwise score everything twice.
         scored = scored.cache()
-        rows = scored.orderBy("_file", "_record").toLocalIterator(prefetchPartitions=True)
+        ordered = scored.orderBy("_file", "_record").toLocalIterator(prefetchPartitions=True)
         pending: list[Any] = []
+
+        def value(row: Any, name: str) -> Any:
+            if name == "file":
+                return files[row["_file"]]
+            return row["_record"] if name == "record" else row[name]
 
         def flush() -> None:
             if not pending:
                 return
-            table = Table([_column([r[n] for r in pending], empty[n].dtype, n) for n in names])
+            built = []
+            for name in names:
+                values = [value(row, name) for row in pending]
+                mask = np.array([v is None for v in values], dtype=bool)
+                dtype = empty[name].dtype if empty[name].dtype.kind not in "US" else str
+                filler = "" if dtype is str else 0
+                data = np.array([filler if v is None else v for v in values], dtype=dtype)
+                built.append(
+                    MaskedColumn(data, mask=mask, name=name) if mask.any() else Column(data, name)
+                )
+            table = Table(built)
             if threshold is not None:
                 table["real"] = np.nan_to_num(table["p_real"], nan=-1.0) >= threshold
                 totals["n_real"] += int(np.sum(table["real"]))
@@ -384,21 +497,25 @@ def score_files_spark(
             bar.update(len(table))
             pending.clear()
 
-        for row in rows:
+        for row in ordered:
             if row["_error"] is not None:
                 errors.append((files[row["_file"]], row["_record"], row["_error"]))
+                if on_error == "raise":
+                    raise ReadError(f"{files[row['_file']]}: {row['_error']}")
                 continue
+            if row["status"] != OK:
+                errors.append((files[row["_file"]], row["_record"], row["status"]))
             pending.append(row)
             if len(pending) >= batch_size:
                 flush()
         flush()
         scored.unpersist()
         shipped.unpersist()
+    if not totals["n_alerts"]:
+        listed = "; ".join(f"{f}: {e}" for f, _, e in errors[:3])
+        raise ReadError(f"None of the {len(files)} alert file(s) held a readable alert: {listed}")
     error_table = Table(rows=errors or None, names=_ERROR_COLUMNS, dtype=(str, int, str))
-    if errors and read_options.get("on_error", "warn") == "warn":
-        from skrb.io import report_errors
-
-        report_errors(errors, "warn", what="alert files or alerts")
+    report_errors(errors, on_error, what="alert files or alerts")
     return ScoringSummary(
         **totals,
         errors=error_table,
@@ -406,3 +523,9 @@ def score_files_spark(
         output=None if output is None else os.fspath(output),
         table=vstack(tables) if writer is None and tables else None,
     )
+
+
+def _empty(alerts: Any) -> Any:
+    from sklearn.utils import Bunch
+
+    return Bunch(data=alerts.data[:0], meta=alerts.meta[:0], survey=alerts.get("survey"))

@@ -33,6 +33,9 @@ __all__ = sorted(_NAMES)
 # attribute).
 _INTERNAL = {
     "alert_survey": ("skrb.io._formats", "alert_survey"),  # the survey of some alert files
+    "alert_file_rows": ("skrb.io._alert_rows", "alert_file_rows"),  # a file as a broker's rows
+    "ROW_COLUMNS": ("skrb.io._alert_rows", "ROW_COLUMNS"),
+    "records_survey": ("skrb.io._alert_records", "records_survey"),  # ZTF or Rubin rows
     "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
     "alert_sources": ("skrb.io._alerts", "_sources"),  # (name, path or bytes) of alert files
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names

@@ -6,17 +6,18 @@ Kept free of astropy and scikit-learn imports so that worker processes start qui
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from skrb._panels import PANELS
-from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_alert_records
+from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records, walk_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
-from skrb.io._errors import ReadError, one_line, record_error
+from skrb.io._errors import one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 
-__all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files"]
+__all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files", "stamp_data"]
 
 PADS = ("ztf", "center")
 # Half the width (x) and height (y) of a ZTF CCD quadrant image (3072 x 3080 pixels): a cutout
@@ -55,7 +56,7 @@ def _place(image: np.ndarray, stamp: np.ndarray, candidate: dict[str, Any], pad:
     stamp[y0 : y0 + ny, x0 : x0 + nx] = image
 
 
-def _stamp_data(cutout: Any) -> Any:
+def stamp_data(cutout: Any) -> Any:
     """Return the FITS bytes of a ZTF cutout record (``{fileName, stampData}``) or as given."""
     if isinstance(cutout, dict):
         return cutout.get("stampData")
@@ -74,7 +75,7 @@ def _decode_alert(
     if not isinstance(candidate, dict):
         raise ValueError("the alert has no 'candidate' record.")
     decoded = decode_cutouts(
-        [_stamp_data(record.get(field)) for field in CUTOUT_FIELDS], max_side=_MAX_SIDE
+        [stamp_data(record.get(field)) for field in CUTOUT_FIELDS], max_side=_MAX_SIDE
     )
     problems = [] if decoded.status == OK else [decoded.status]
     for panel, image in enumerate(decoded.images):
@@ -171,45 +172,32 @@ def iter_alert_files(
         record_error(rows.errors, on_error, name, index, exc)
 
     for name, source in sources:
-        index = -1  # the last record read (or skipped) of this source
-        try:
-            for record in records(source):
-                if isinstance(record, RecordGap):  # a damaged block: its records only
-                    fail(name, index + 1, f"{record.count} record(s) skipped: {record.reason}")
-                    index += record.count
-                    yield
-                    continue
-                index += 1
-                stamp = np.full((3, side, side), np.nan, dtype=np.float32)
-                shape = np.zeros((3, 2), dtype=np.int16)
-                try:
-                    candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
-                except Exception as exc:  # noqa: BLE001 - a damaged alert loses only itself
-                    fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
-                    yield
-                    continue
-                if status != OK:
-                    fail(name, index, f"{_alert_name(record)}{status}")
-                    rows.n_kept += 1
-                if n_nonfinite:
-                    rows.errors.append(
-                        (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
-                    )
-                    rows.n_kept += 1
-                rows.stamps.append(stamp)
-                rows.shapes.append(shape)
-                for column in rows.columns:
-                    value = record.get(column) if column in ("candid", "objectId") else None
-                    rows.rows[column].append(candidate.get(column) if value is None else value)
-                rows.rows["file"].append(name)
-                rows.rows["record"].append(index)
-                rows.rows["status"].append(status)
-                rows.rows["n_nonfinite"].append(n_nonfinite)
+        for index, record in walk_records(records(source), partial(fail, name)):
+            stamp = np.full((3, side, side), np.nan, dtype=np.float32)
+            shape = np.zeros((3, 2), dtype=np.int16)
+            try:
+                candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
+            except Exception as exc:  # noqa: BLE001 - a damaged alert loses only itself
+                fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
                 yield
-        except ReadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
-            fail(name, -1 if index < 0 else index + 1, exc)
+                continue
+            if status != OK:
+                fail(name, index, f"{_alert_name(record)}{status}")
+                rows.n_kept += 1
+            if n_nonfinite:
+                rows.errors.append(
+                    (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
+                )
+                rows.n_kept += 1
+            rows.stamps.append(stamp)
+            rows.shapes.append(shape)
+            for column in rows.columns:
+                value = record.get(column) if column in ("candid", "objectId") else None
+                rows.rows[column].append(candidate.get(column) if value is None else value)
+            rows.rows["file"].append(name)
+            rows.rows["record"].append(index)
+            rows.rows["status"].append(status)
+            rows.rows["n_nonfinite"].append(n_nonfinite)
             yield
 
 

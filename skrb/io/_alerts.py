@@ -629,10 +629,15 @@ def _lsst_bunch(
     variance: bool,
     psf: bool,
     on_error: str,
+    *,
+    empty_ok: bool = False,
 ) -> Bunch:
-    """Assemble decoded Rubin chunks: every cutout centred in stamps of one side."""
+    """Assemble decoded Rubin chunks: every cutout centred in stamps of one side.
+
+    No alert at all is a ReadError, unless ``empty_ok`` (no records were given).
+    """
     cutouts = [alert for chunk in chunks for alert in chunk["cutouts"]]
-    if not cutouts:
+    if not cutouts and not empty_ok:
         raise _nothing_read(
             [*skipped, *(error for chunk in chunks for error in chunk["errors"])], n_sources
         )

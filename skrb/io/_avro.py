@@ -20,11 +20,13 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, BinaryIO, NamedTuple
 
 import fastavro
+
+from skrb.io._errors import ReadError
 
 __all__ = [
     "ALERT_FIELDS",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_record_schema",
     "project_schema",
     "read_header",
+    "walk_records",
 ]
 
 CUTOUT_FIELDS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
@@ -326,3 +329,28 @@ def _iter_stream(
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def walk_records(
+    records: Iterable[Any], fail: Callable[[int, BaseException | str], None]
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, record)`` for each alert record of one source; report what is lost.
+
+    ``fail(index, reason)`` hears of each :class:`RecordGap` (a damaged block: its records
+    are skipped but counted in the indices) and of a failure of the source itself (truncated,
+    bad framing: at the record where it happened, -1 before any; the source ends there).
+    A :class:`~skrb.io.ReadError` (``on_error="raise"``) goes through.
+    """
+    index = -1  # the last record read (or skipped) of this source
+    try:
+        for record in records:
+            if isinstance(record, RecordGap):
+                fail(index + 1, f"{record.count} record(s) skipped: {record.reason}")
+                index += record.count
+                continue
+            index += 1
+            yield index, record
+    except ReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
+        fail(-1 if index < 0 else index + 1, exc)

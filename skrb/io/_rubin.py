@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records
+from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records, walk_records
 from skrb.io._cutouts import OK, decode_cutouts, missing_plane_note, nonfinite_note
-from skrb.io._errors import ReadError, record_error
+from skrb.io._errors import record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._parquet import iter_parquet_records, parquet_signature
 from skrb.io._rubin_schemas import container_schemas, container_version, infer_version
 from skrb.io._wire import read_wire_record
 
-__all__ = ["LSST_COLUMNS", "RUBIN_MAX_SIDE", "assemble", "read_rubin_files", "shapes_of"]
+__all__ = [
+    "LSST_COLUMNS",
+    "RUBIN_MAX_SIDE",
+    "assemble",
+    "iter_rubin_records",
+    "read_rubin_files",
+    "rubin_value",
+    "shapes_of",
+]
 
 LSST_COLUMNS = (
     "diaSourceId",
@@ -44,14 +53,23 @@ RUBIN_MAX_SIDE = SURVEY_MAX_SIDE["rubin"]
 """Rubin's cutouts are 30 to 102 pixels on a side; larger ones are refused before allocation."""
 
 
-def _iter_source(
-    source: str | os.PathLike[str] | bytes, kind: str, keep: tuple[str, ...] = ()
+def iter_rubin_records(
+    source: str | os.PathLike[str] | bytes | Sequence[dict[str, Any]],
+    kind: str,
+    keep: tuple[str, ...] = (),
 ) -> Iterator[tuple[dict[str, Any] | RecordGap, str]]:
     """Yield ``(record, schema version)`` for each alert of one source.
 
-    Records hold Rubin's fields that skrb decodes and the top-level fields ``keep``. A
-    damaged block of an Avro container gives ``(RecordGap, "")`` in place of its records.
+    ``kind`` is ``"container"``, ``"wire"``, ``"parquet"`` (a file's path or bytes) or
+    ``"records"`` (alert records already decoded, e.g. a broker's rows; the version is their
+    ``lsst_schema_version`` or ``""``). Records hold Rubin's fields that skrb decodes and the
+    top-level fields ``keep``. A damaged block of an Avro container gives ``(RecordGap, "")``
+    in place of its records.
     """
+    if kind == "records":
+        for record in source:
+            yield record, str(record.get("lsst_schema_version") or "")
+        return
     if kind == "wire":
         if not isinstance(source, bytes):
             with open(source, "rb") as handle:
@@ -84,7 +102,8 @@ def _iter_source(
         yield record, version or container_version(header["schema"])
 
 
-def _value(record: dict[str, Any], source: dict[str, Any], column: str) -> Any:
+def rubin_value(record: dict[str, Any], source: dict[str, Any], column: str) -> Any:
+    """Return ``column`` of an alert: its ``diaSource``'s (``source``), else the alert's."""
     if column in source:
         return source[column]
     if column == "diaSourceId":
@@ -94,7 +113,7 @@ def _value(record: dict[str, Any], source: dict[str, Any], column: str) -> Any:
 
 def _alert_name(record: dict[str, Any], source: Any) -> str:
     """``"diaSourceId N: "`` for messages about an alert, where its id is known."""
-    known = _value(record, source if isinstance(source, dict) else {}, "diaSourceId")
+    known = rubin_value(record, source if isinstance(source, dict) else {}, "diaSourceId")
     return "" if known is None else f"diaSourceId {known}: "
 
 
@@ -126,46 +145,36 @@ def read_rubin_files(
         record_error(errors, on_error, name, index, exc)
 
     for name, source, kind in sources:
-        index = -1  # the last record read (or skipped) of this source
-        try:
-            for record, version in _iter_source(source, kind, keep):
-                if isinstance(record, RecordGap):  # a damaged block: its records only
-                    fail(name, index + 1, f"{record.count} record(s) skipped: {record.reason}")
-                    index += record.count
-                    continue
-                index += 1
-                dia_source = record.get("diaSource")
-                label = _alert_name(record, dia_source)
-                if not isinstance(dia_source, dict):
-                    fail(name, index, f"{label}the alert has no 'diaSource' record.")
-                    continue
-                decoded = decode_cutouts(
-                    [record.get(field) for field in CUTOUT_FIELDS],
-                    max_side=max_side,
-                    extensions=extensions,
-                )
-                if decoded.status != OK:
-                    fail(name, index, f"{label}{decoded.status}")
+        records = iter_rubin_records(source, kind, keep)
+        for index, (record, version) in walk_records(records, partial(fail, name)):
+            dia_source = record.get("diaSource")
+            label = _alert_name(record, dia_source)
+            if not isinstance(dia_source, dict):
+                fail(name, index, f"{label}the alert has no 'diaSource' record.")
+                continue
+            decoded = decode_cutouts(
+                [record.get(field) for field in CUTOUT_FIELDS],
+                max_side=max_side,
+                extensions=extensions,
+            )
+            if decoded.status != OK:
+                fail(name, index, f"{label}{decoded.status}")
+                n_kept += 1
+            if decoded.n_nonfinite:
+                errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
+                n_kept += 1
+            if "UNCERT" in extensions:  # asked for: say where it is absent (NaN variance)
+                note = missing_plane_note(decoded, "UNCERT", "variance")
+                if note is not None:
+                    errors.append((name, index, f"{label}{note}"))
                     n_kept += 1
-                if decoded.n_nonfinite:
-                    errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
-                    n_kept += 1
-                if "UNCERT" in extensions:  # asked for: say where it is absent (NaN variance)
-                    note = missing_plane_note(decoded, "UNCERT", "variance")
-                    if note is not None:
-                        errors.append((name, index, f"{label}{note}"))
-                        n_kept += 1
-                cutouts.append(decoded.images)
-                planes.append(decoded.extensions or [{}, {}, {}])
-                for column in columns:
-                    rows[column].append(_value(record, dia_source, column))
-                values = (version, name, index, decoded.status, decoded.n_nonfinite)
-                for column, value in zip(names[len(columns) :], values, strict=True):
-                    rows[column].append(value)
-        except ReadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt file is reported
-            fail(name, -1 if index < 0 else index + 1, exc)
+            cutouts.append(decoded.images)
+            planes.append(decoded.extensions or [{}, {}, {}])
+            for column in columns:
+                rows[column].append(rubin_value(record, dia_source, column))
+            values = (version, name, index, decoded.status, decoded.n_nonfinite)
+            for column, value in zip(names[len(columns) :], values, strict=True):
+                rows[column].append(value)
     return {
         "cutouts": cutouts,
         "extensions": planes,
