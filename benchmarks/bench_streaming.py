@@ -10,11 +10,13 @@ copies of them through symbolic links, 8,010 alerts):
    their overhead over the local engine.
 
 Each ``skrb score`` runs in its own process under ``/usr/bin/time -v``: wall time, CPU seconds
-(user + system, the process and its children: Dask workers, Spark's JVM and Python workers)
-and peak memory. On a shared machine wall times depend on the load: read the CPU seconds too.
+(user + system; for part 3 those of the whole process tree, sampled, as Spark's JVM and Python
+workers are not waited for) and peak memory. On a shared machine wall times depend on the
+load: read the CPU seconds too.
 
     python benchmarks/bench_streaming.py            # everything (several minutes)
     python benchmarks/bench_streaming.py --quick    # memory and local throughput only
+    python benchmarks/bench_streaming.py --engines-only --engines spark   # part 3, Spark
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import argparse
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 SHARED = Path(
     os.environ.get(
@@ -63,33 +66,58 @@ def copies(folder: Path, n: int) -> Path:
     return folder
 
 
-def timed(argv: list[str]) -> dict[str, float]:
-    """Run ``argv`` under /usr/bin/time -v: wall s, CPU s and peak memory (MiB)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run(
-        ["/usr/bin/time", "-v", *argv], capture_output=True, text=True, env=env, check=False
-    )
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+def timed(argv: list[str], **env: str) -> dict[str, float]:
+    """Run ``argv`` under /usr/bin/time -v: wall s, CPU s and peak memory (MiB).
+
+    ``cpu`` is what /usr/bin/time reports (the process and the children it waited for);
+    ``cpu_tree`` sums the CPU seconds of every process of the run's tree, sampled twice a
+    second (it sees what /usr/bin/time misses: Spark's JVM and its Python workers, which are
+    not waited for; it misses each process's last half second).
+    """
+    import psutil
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **env)
+    seen: dict[tuple[int, float], float] = {}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        root = psutil.Popen(["/usr/bin/time", "-v", *argv], stdout=out, stderr=err, env=env)
+        while root.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                tree = []
+            for process in tree:
+                try:
+                    times = process.cpu_times()
+                    seen[(process.pid, process.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
+            time.sleep(0.5)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if root.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{stderr[-3000:]}")
 
     def field(name: str) -> float:
-        return float(re.search(rf"{name}: ([\d.:]+)", done.stderr).group(1).split(":")[-1])
+        return float(re.search(rf"{name}: ([\d.:]+)", stderr).group(1).split(":")[-1])
 
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", stderr)
     parts = [float(p) for p in wall.group(1).split(":")]
     seconds = sum(p * 60**i for i, p in enumerate(reversed(parts)))
+    cpu = field("User time \\(seconds\\)") + field("System time \\(seconds\\)")
     return {
         "wall": seconds,
-        "cpu": field("User time \\(seconds\\)") + field("System time \\(seconds\\)"),
+        "cpu": cpu,
+        "cpu_tree": max(cpu, sum(seen.values())),
         "rss_mib": field("Maximum resident set size \\(kbytes\\)") / 1024,
-        "stdout": done.stdout,
+        "stdout": stdout,
     }
 
 
-def skrb_score(inputs: Path, out: Path, *options: str) -> dict[str, float]:
+def skrb_score(inputs: Path, out: Path, *options: str, **env: str) -> dict[str, float]:
     argv = [sys.executable, "-m", "skrb", "score", str(inputs), "-o", str(out)]
     argv += ["--checkpoint", str(CHECKPOINT), "--model", "braai", *options]
-    return timed(argv)
+    return timed(argv, **env)
 
 
 PLAIN_LOOP = r"""
@@ -132,6 +160,12 @@ with open(sys.argv[3], "w", newline="") as out, warnings.catch_warnings():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="memory and local throughput only")
+    parser.add_argument(
+        "--engines", default="dask,spark", help="the engines of part 3, comma-separated"
+    )
+    parser.add_argument(
+        "--engines-only", action="store_true", help="part 3 only (and the local runs it compares)"
+    )
     args = parser.parse_args()
     n_alerts = len(list(ALERTS.rglob("*.avro")))
     print(f"CPU: {cpu_description()}")
@@ -139,44 +173,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         one, fifteen = copies(tmp / "x1", 1), copies(tmp / "x15", 15)
-
-        print("\n1. Peak memory of skrb score (braai, CSV output)")
-        memory = {}
-        for name, folder, n in (("1x", one, n_alerts), ("15x", fifteen, 15 * n_alerts)):
-            run = skrb_score(folder, tmp / f"{name}.csv")
-            memory[name] = run
-            print(
-                f"  {name:>4}: {n:6d} alerts  peak RSS {run['rss_mib']:7.0f} MiB  "
-                f"wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
-                f"{n / run['wall']:6.0f} alerts/s (wall)  {n / run['cpu']:6.0f} alerts/CPU-s"
-            )
-        ratio = memory["15x"]["rss_mib"] / memory["1x"]["rss_mib"]
-        print(f"  15x / 1x peak memory: {ratio:.2f} (target <= 1.2)")
-
-        print("\n2. End to end on the 15x alerts: skrb score vs a plain loop")
-        loop = tmp / "loop.py"
-        loop.write_text(PLAIN_LOOP)
-        plain = timed(
-            [sys.executable, str(loop), str(fifteen), str(CHECKPOINT), str(tmp / "p.csv")]
-        )
-        skrb_run = memory["15x"]
-        n = 15 * n_alerts
-        for name, run in (("plain loop", plain), ("skrb score", skrb_run)):
-            print(
-                f"  {name:>10}: wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
-                f"{n / run['wall']:6.0f} alerts/s  {n / run['cpu']:6.0f} alerts/CPU-s  "
-                f"peak RSS {run['rss_mib']:6.0f} MiB"
-            )
-        print(
-            f"  speed-up: {plain['wall'] / skrb_run['wall']:.2f}x wall, "
-            f"{plain['cpu'] / skrb_run['cpu']:.2f}x CPU (target >= 3x)"
-        )
+        if args.engines_only:
+            memory = {"1x": skrb_score(one, tmp / "1x.csv")}
+        else:
+            memory = streaming_figures(tmp, one, fifteen, n_alerts)
         if args.quick:
             return
 
-        print("\n3. Engines on the 1x alerts (alerts/s; overhead = extra CPU s over local)")
-        base, n = memory["1x"], n_alerts
-        for engine in ("dask", "spark"):
+        print(
+            "\n3. Engines on the 1x alerts: alerts/s, and the overhead over the local engine at "
+            "equal cores (local with 1 TensorFlow thread vs 1 worker, 2 threads vs 2 workers);"
+            "\n   CPU = CPU seconds of the whole process tree (JVM and Python workers included)"
+        )
+        one_thread = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+        local = {1: skrb_score(one, tmp / "local1.csv", **one_thread), 2: memory["1x"]}
+        n = n_alerts
+        for workers, run in local.items():
+            print(
+                f"  local x{workers}: wall {run['wall']:6.1f} s  CPU {run['cpu_tree']:6.1f} s  "
+                f"{n / run['wall']:6.0f} alerts/s  {n / run['cpu_tree']:6.0f} alerts/CPU-s"
+            )
+        for engine in [e for e in args.engines.split(",") if e]:
             for workers in (1, 2):
                 run = skrb_score(
                     one,
@@ -186,13 +203,50 @@ def main() -> None:
                     "--workers",
                     str(workers),
                 )
+                base = local[workers]
                 print(
                     f"  {engine:>5} x{workers}: wall {run['wall']:6.1f} s  "
-                    f"CPU {run['cpu']:6.1f} s  "
-                    f"{n / run['wall']:6.0f} alerts/s  overhead {run['cpu'] - base['cpu']:+6.1f} "
-                    f"CPU s, {run['wall'] / base['wall']:.2f}x local wall  "
+                    f"CPU {run['cpu_tree']:6.1f} s  {n / run['wall']:6.0f} alerts/s  "
+                    f"overhead {run['wall'] - base['wall']:+6.1f} s wall "
+                    f"({run['wall'] / base['wall']:.2f}x local x{workers}), "
+                    f"{run['cpu_tree'] - base['cpu_tree']:+6.1f} CPU s  "
                     f"peak RSS (client) {run['rss_mib']:6.0f} MiB"
                 )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+def streaming_figures(tmp: Path, one: Path, fifteen: Path, n_alerts: int) -> dict[str, Any]:
+    """Parts 1 and 2: peak memory for 1x and 15x the alerts, skrb score vs a plain loop."""
+    print("\n1. Peak memory of skrb score (braai, CSV output)")
+    memory = {}
+    for name, folder, n in (("1x", one, n_alerts), ("15x", fifteen, 15 * n_alerts)):
+        run = skrb_score(folder, tmp / f"{name}.csv")
+        memory[name] = run
+        print(
+            f"  {name:>4}: {n:6d} alerts  peak RSS {run['rss_mib']:7.0f} MiB  "
+            f"wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
+            f"{n / run['wall']:6.0f} alerts/s (wall)  {n / run['cpu']:6.0f} alerts/CPU-s"
+        )
+    ratio = memory["15x"]["rss_mib"] / memory["1x"]["rss_mib"]
+    print(f"  15x / 1x peak memory: {ratio:.2f} (target <= 1.2)")
+
+    print("\n2. End to end on the 15x alerts: skrb score vs a plain loop")
+    loop = tmp / "loop.py"
+    loop.write_text(PLAIN_LOOP)
+    plain = timed([sys.executable, str(loop), str(fifteen), str(CHECKPOINT), str(tmp / "p.csv")])
+    skrb_run = memory["15x"]
+    n = 15 * n_alerts
+    for name, run in (("plain loop", plain), ("skrb score", skrb_run)):
+        print(
+            f"  {name:>10}: wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
+            f"{n / run['wall']:6.0f} alerts/s  {n / run['cpu']:6.0f} alerts/CPU-s  "
+            f"peak RSS {run['rss_mib']:6.0f} MiB"
+        )
+    print(
+        f"  speed-up: {plain['wall'] / skrb_run['wall']:.2f}x wall, "
+        f"{plain['cpu'] / skrb_run['cpu']:.2f}x CPU (target >= 3x)"
+    )
+    return memory
 
 
 if __name__ == "__main__":

@@ -61,3 +61,31 @@ def ztf_packets() -> tuple[list[dict], dict]:
             records.append(next(reader))
             schema = reader.writer_schema
     return records, schema
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for every Spark test (starting one takes tens of seconds).
+
+    Skipped, with the reason, only where no Java runtime is on PATH.
+    """
+    import shutil
+    import sys
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime: no `java` on PATH")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("skrb tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.python.worker.reuse", "true")
+        .config("spark.executorEnv.TF_NUM_INTRAOP_THREADS", "1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

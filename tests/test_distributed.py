@@ -17,7 +17,7 @@ from sklearn.base import clone
 import skrb
 from skrb.cli import main
 from skrb.distributed import ModelSource, score_files_dask
-from skrb.scoring import score_alerts, score_files
+from skrb.scoring import score_files
 
 pytestmark = pytest.mark.shared_data
 
@@ -199,88 +199,116 @@ def test_compare_models_on_dask_equals_the_serial_fits(dask_client, serial_searc
     np.testing.assert_allclose(losses, _split_scores(serial), rtol=0, atol=ROUNDING)
 
 
-# --- Spark ---------------------------------------------------------------------------------
+# --- Spark (the session-scoped `spark` fixture of conftest.py: one JVM for all) --------------
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime: no `java` on PATH")
-    pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("skrb tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.executorEnv.TF_NUM_INTRAOP_THREADS", "1")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
-@pytest.mark.parametrize(("survey", "id_column"), [("ztf", "candid"), ("lsst", "diaSourceId")])
-def test_spark_gives_the_local_scores(spark, braai, local_scores, survey, id_column):
-    from skrb.distributed import score_files_spark
-
-    folder, options = SURVEYS[survey]
-    summary = score_files_spark(shared_path(folder), braai, spark=spark, **options)
-    _same_scores(summary.table, local_scores[survey], id_column)
-    assert summary.table.colnames == local_scores[survey].colnames
-
-
-def test_spark_udf_on_a_dataframe_of_cutouts(spark, braai):
+def _records(folder, n):
+    """The first ``n`` alert records of the Avro container files in ``folder`` (fastavro)."""
     import fastavro
-    from pyspark.sql.functions import col
+
+    records = []
+    for path in sorted(folder.glob("*.avro")):
+        with open(path, "rb") as handle:
+            records.extend(fastavro.reader(handle))
+        if len(records) >= n:
+            return records[:n]
+    return records
+
+
+def test_spark_udf_scores_a_brokers_dataframe(spark, braai, local_scores, tmp_path):
+    """A broker's own DataFrames (Fink's layouts, read from Parquet), ZTF and Rubin alike."""
+    import pyarrow as pa
+    from pyspark.errors import PythonException
+    from pyspark.sql import functions as F
 
     from skrb.distributed import make_spark_udf
-    from skrb.io import alerts_from_records
 
-    files = sorted(shared_path("ztf_alerts", "kowalski").glob("*.avro"))[:12]
-    rows = []
-    for path in files:
-        with open(path, "rb") as handle:
-            for record in fastavro.reader(handle):
-                rows.append(
-                    (
-                        record["candid"],
-                        *(
-                            record[c]["stampData"]
-                            for c in ("cutoutScience", "cutoutTemplate", "cutoutDifference")
-                        ),
-                    )
-                )
-    rows.append((0, rows[0][1], None, rows[0][3]))  # no template: no score
-    names = ["candid", "cutoutScience", "cutoutTemplate", "cutoutDifference"]
-    frame = spark.createDataFrame(rows, names)
-    udf = make_spark_udf(braai, with_status=True)
-    scored = (
-        frame.withColumn("skrb", udf(*(col(n) for n in names[1:])))
-        .select("candid", "skrb.p_real", "skrb.status")
+    cutouts = ["cutoutScience", "cutoutTemplate", "cutoutDifference"]
+    ztf = [
+        {k: r[k] for k in ("candid", "objectId", "candidate", *cutouts)}
+        for r in _records(shared_path("ztf_alerts", "kowalski"), 12)
+    ]
+    ztf[-1]["cutoutTemplate"] = None  # no template: no score, and the reason
+    rubin = [  # Fink's Rubin layout: diaSourceId (v10) or alertId (v7), diaSource, cutouts
+        {"diaSourceId": r["diaSource"]["diaSourceId"], **{k: r[k] for k in ("diaSource", *cutouts)}}
+        for folder in ("fink-client-lsst10.0", "fink-broker-lsst7.4")
+        for r in _records(shared_path("rubin_alerts", folder), 6)
+    ]
+    frames = {}
+    for name, rows in (("ztf", ztf), ("lsst", rubin)):
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / f"{name}.parquet")
+        frames[name] = spark.read.parquet(str(tmp_path / f"{name}.parquet"))
+    # one factory for both surveys: the layout is told from the struct's field names
+    udf = make_spark_udf(braai, with_status=True, stamp_size=63, masked_sentinel="keep")
+    ztf_scores = (
+        frames["ztf"]
+        .select("candid", udf(F.struct("candid", "candidate", *cutouts)).alias("s"))
+        .select("candid", "s.p_real", "s.status")
         .toPandas()
     )
-    records = [dict(zip(names, row, strict=True)) for row in rows]
-    expected = score_alerts(braai, alerts_from_records(records, pad="center", on_error="skip"))
-    assert scored["candid"].tolist() == expected["candid"].tolist()
-    assert scored["status"].tolist() == expected["status"].tolist()
-    assert scored["status"].iloc[-1] == "missing template cutout"
-    np.testing.assert_allclose(scored["p_real"], expected["p_real"], atol=1e-5, equal_nan=True)
+    # Fink's Rubin modules pass the cutout columns themselves; the survey is then given
+    positional = make_spark_udf(braai, survey="lsst", stamp_size=63)
+    rubin_scores = (
+        frames["lsst"]
+        .select(
+            "diaSourceId",
+            udf(F.struct("diaSourceId", *cutouts)).alias("s"),
+            positional(*cutouts).alias("p"),
+        )
+        .select("diaSourceId", "s.p_real", "s.status", "p")
+        .toPandas()
+    )
+    for scores, survey, id_column in (
+        (ztf_scores, "ztf", "candid"),
+        (rubin_scores, "lsst", "diaSourceId"),
+    ):
+        local = local_scores[survey]
+        expected = local[[list(local[id_column]).index(i) for i in scores[id_column]]]
+        ok = (scores["status"] == "ok").to_numpy()
+        assert list(scores["status"][ok]) == list(expected["status"][ok])
+        dp = np.abs(scores["p_real"][ok].to_numpy() - expected["p_real"][ok])
+        assert ok.sum() >= 11 and dp.max() < 1e-5
+    assert list(ztf_scores["status"].iloc[-1:]) == ["missing template cutout"]
+    assert np.isnan(ztf_scores["p_real"].iloc[-1])
+    assert (ztf_scores["status"].iloc[:-1] == "ok").all()
+    np.testing.assert_allclose(rubin_scores["p"], rubin_scores["p_real"], atol=1e-6)
+    with pytest.raises(PythonException, match="neither ZTF nor Rubin"):
+        frames["ztf"].select(udf(F.struct("objectId", *cutouts))).collect()
 
 
-def test_spark_command_line(spark, local_scores, tmp_path, capsys):
-    files = sorted(shared_path("ztf_alerts", "kowalski").glob("*.avro"))
-    out = tmp_path / "scores.parquet"
-    argv = ["score", str(shared_path("ztf_alerts", "kowalski")), "--engine", "spark"]
+@pytest.mark.filterwarnings("default::skrb.io.ReadWarning")  # shown by the CLI on stderr
+@pytest.mark.parametrize(("survey", "id_column"), [("ztf", "candid"), ("lsst", "diaSourceId")])
+def test_spark_command_line_gives_the_local_scores(
+    spark, local_scores, tmp_path, capsys, survey, id_column
+):
+    """`skrb score --engine spark` on every real alert (and a bad file, a Parquet export)."""
+    import pyarrow as pa
+
+    folder, _ = SURVEYS[survey]
+    expected = local_scores[survey]
+    if survey == "ztf":  # a broken file among the others: named, nothing else lost
+        extra = tmp_path / "broken.avro"
+        extra.write_bytes(b"Obj\x01 truncated")
+    else:  # Fink's Parquet export of some Rubin alerts: read through binaryFile too
+        extra = tmp_path / "export.parquet"
+        records = _records(shared_path("rubin_alerts", "fink-broker-lsst7.4"), 5)
+        pq.write_table(pa.Table.from_pylist(records), extra)
+        ids = [r["diaSource"]["diaSourceId"] for r in records]
+        again = expected[[list(expected[id_column]).index(i) for i in ids]]
+        expected = vstack([expected, again])
+    out = tmp_path / ("scores.parquet" if survey == "ztf" else "scores.csv")
+    argv = ["score", str(shared_path(folder)), str(extra), "--engine", "spark", "-o", str(out)]
     argv += ["--checkpoint", str(shared_path("checkpoints", "braai_d6_m7")), "--model", "braai"]
-    assert main([*argv, "-o", str(out)]) == 0  # the active session is used, not stopped
-    assert f"scored {len(files)} candidates" in capsys.readouterr().out
-    table = Table(pq.read_table(out).to_pydict())
-    expected = local_scores["ztf"][np.isin(local_scores["ztf"]["candid"], table["candid"])]
-    _same_scores(table, expected, "candid")
+    assert main(argv) == 0  # the active session is used, not stopped
+    printed = capsys.readouterr()
+    assert f"scored {len(expected)} candidates" in printed.out
+    if survey == "ztf":
+        assert "broken.avro" in printed.err  # the bad file is named
+        table = Table(pq.read_table(out).to_pydict())
+    else:
+        table = Table.read(out, format="ascii.csv")
+    _same_scores(table, expected, id_column)
+    assert table.colnames == [*expected.colnames, "real"]  # the CLI's --threshold column
 
 
 # --- light import, clear errors -------------------------------------------------------------

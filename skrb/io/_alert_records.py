@@ -223,9 +223,9 @@ def alerts_from_records(
     rows, fields = _rows(records)
     if fields is None:  # dicts: the fields any of them has
         fields = list(dict.fromkeys(key for row in rows for key in row))
-    if rows or survey != "auto" or fields:
+    if rows or fields:
         survey = records_survey(fields, survey)
-    else:  # nothing to read and nothing to tell the survey by
+    elif survey == "auto":  # nothing to read and nothing to tell the survey by
         survey = "ztf"
     if survey == "lsst":
         return _lsst_records(rows, name, columns, stamp_size, on_error)
