@@ -383,3 +383,37 @@ def test_top_level_columns_are_read(rubin_dir, parquet_files):
     wire = read_alerts(rubin_dir / "boom-wire", columns=("alertId",))
     assert wire.meta["alertId"][0] == wire.meta["diaSourceId"][0]  # v7.1 has alertId
     assert wire.meta["alertId"].mask[1]  # v9.0 has none
+
+
+def test_broker_rows_read_as_the_files(records, rubin_dir, tmp_path):
+    """Rubin rows (Fink's layout, nested or flat) give read_alerts' stamps; files become rows."""
+    from skrb.io import alert_file_rows, alerts_from_records
+
+    files = read_alerts([rubin_dir / name for name in _FOLDERS], stamp_size=40)  # as `records`
+    nested = alerts_from_records(records, stamp_size=40)  # diaSource records: told from them
+    flat = [  # Fink's flattened rows: the diaSource's fields beside the cutouts
+        {**record["diaSource"], **{field: record[field] for field in CUTOUT_FIELDS}}
+        for record in records
+    ]
+    for alerts in (nested, alerts_from_records(flat, stamp_size=40)):
+        assert alerts.survey == "lsst"
+        np.testing.assert_array_equal(alerts.data, files.data)
+        for name in (*LSST_COLUMNS, "status"):
+            assert list(alerts.meta[name]) == list(files.meta[name])
+    # a file as rows: ids and the cutouts still as bytes; a broken file is named, not raised
+    path = sorted((rubin_dir / "boom-wire").glob("*.avro"))[0]
+    rows, errors = alert_file_rows(str(path), path.read_bytes(), survey="lsst")
+    assert len(rows) == 1 and not errors and isinstance(rows[0]["cutoutScience"], bytes)
+    assert rows[0]["diaSourceId"] in set(files.meta["diaSourceId"])
+    rows, errors = alert_file_rows("bad.avro", b"Obj\x01 truncated", survey="lsst")
+    assert not rows and errors[0][:2] == ("bad.avro", -1)
+    rows, errors = alert_file_rows(str(path), path.read_bytes(), survey="ztf")
+    assert not rows and "Rubin (LSST) alert file among ZTF ones" in errors[0][2]
+    # rows of neither survey, of both, or without a cutout column: one clear line each
+    cutouts = dict.fromkeys(CUTOUT_FIELDS, b"")
+    with pytest.raises(ValueError, match="neither ZTF nor Rubin"):
+        alerts_from_records([{"objectId": 1, **cutouts}])
+    with pytest.raises(ValueError, match="both ZTF .candid. and Rubin .diaSourceId."):
+        alerts_from_records([{"candid": 1, "diaSourceId": 2, **cutouts}])
+    with pytest.raises(ValueError, match="without the cutout column.s. cutoutDifference"):
+        alerts_from_records([{"diaSourceId": 2, "cutoutScience": b"", "cutoutTemplate": b""}])

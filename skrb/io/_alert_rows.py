@@ -7,7 +7,7 @@ without decoding a single cutout, so that an engine can hand files and a broker'
 DataFrame to the same scoring (:func:`skrb.io.alerts_from_records`). Every alert that
 :func:`skrb.io.read_alerts` would leave out (a damaged block, an alert without its
 ``candidate`` or ``diaSource``) and every unreadable file is listed in the errors, as the
-readers list it. Kept free of astropy imports (it runs on Spark's Python workers).
+readers list it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from skrb.io._alert_decode import stamp_data
+from skrb.io._alerts import ALERT_COLUMNS
 from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records, walk_records
 from skrb.io._errors import record_error
 from skrb.io._formats import SURVEY_NAMES, sniff
@@ -25,21 +26,8 @@ from skrb.io._rubin import LSST_COLUMNS, iter_rubin_records, rubin_value
 __all__ = ["ROW_COLUMNS", "alert_file_rows"]
 
 ROW_COLUMNS = {
-    "ztf": (
-        "candid",
-        "objectId",
-        "jd",
-        "fid",
-        "ra",
-        "dec",
-        "magpsf",
-        "sigmapsf",
-        "isdiffpos",
-        "rb",
-        "drb",
-        "xpos",  # where a clipped cutout sits in its stamp (read_alerts' pad="ztf")
-        "ypos",
-    ),
+    # xpos, ypos: where a clipped ZTF cutout sits in its stamp (read_alerts' pad="ztf")
+    "ztf": (*ALERT_COLUMNS, "xpos", "ypos"),
     "lsst": LSST_COLUMNS,
 }
 """The fields :func:`alert_file_rows` puts in each row of a survey, before the cutouts."""
