@@ -111,6 +111,18 @@ def _udf(
     return pandas_udf(skrb_p_real, "p_real double, status string" if status else "double")
 
 
+@validate_params(
+    {
+        "model": "no_validation",  # ModelSource.from_estimator checks it
+        "survey": [StrOptions({"auto", "ztf", "lsst"})],
+        "with_status": ["boolean"],
+        "stamp_size": [_POSITIVE, None],
+        "pad": [StrOptions(set(PADS))],
+        "masked_sentinel": [StrOptions({"nan", "keep"})],
+        "batch_size": [_POSITIVE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_spark_udf(
     model: Any,
     *,
@@ -163,8 +175,8 @@ def make_spark_udf(
     ------
     ImportError
         If pyspark or pandas is not installed (``pip install 'skrb[spark]'``).
-    ValueError
-        If an option is invalid.
+    InvalidParameterError
+        If an option is invalid (a ValueError and TypeError).
 
     Examples
     --------
@@ -180,14 +192,7 @@ def make_spark_udf(
     require("pyspark", _WHAT)
     from pyspark.sql import SparkSession
 
-    from skrb.io import alerts_from_records
-
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     options = {"stamp_size": stamp_size, "pad": pad, "masked_sentinel": masked_sentinel}
-    alerts_from_records([], survey=survey, **options)  # the options checked here, not on workers
     source = ModelSource.from_estimator(model)
     session = SparkSession.getActiveSession()
     shipped = None
@@ -388,7 +393,7 @@ def score_files_spark(
     from astropy.table import Column, MaskedColumn, Table, vstack
     from tqdm.auto import tqdm
 
-    from skrb.io import ROW_COLUMNS, ReadError, alert_sources, report_errors
+    from skrb.io import ROW_COLUMNS, ReadError, alert_sources, alerts_from_records, report_errors
     from skrb.scoring import OK, ScoringSummary, TableWriter, default_columns, score_alerts
 
     require("pyspark", _WHAT)
@@ -399,6 +404,9 @@ def score_files_spark(
             f"score_files_spark takes the read options {', '.join(_READ_OPTIONS)}; got "
             f"{', '.join(unknown)}."
         )
+    udf_options = {k: read_options[k] for k in _DECODE_OPTIONS if k in read_options}
+    on_error = read_options.get("on_error", "warn")
+    alerts_from_records([], on_error=on_error, **udf_options)  # checks them before any work
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
     index = {path: i for i, path in enumerate(files)}
@@ -420,8 +428,6 @@ def score_files_spark(
         name: _spark_type(first.meta[name].dtype if name in first.meta.colnames else None)
         for name in ROW_COLUMNS[survey]
     }
-    udf_options = {k: read_options[k] for k in _DECODE_OPTIONS if k in read_options}
-    on_error = read_options.get("on_error", "warn")
     source = ModelSource.from_estimator(model)
     totals = {"n_alerts": 0, "n_scored": 0, "n_real": 0}
     errors: list[tuple[str, int, str]] = []
