@@ -137,3 +137,13 @@ def test_the_command_line_shows_a_bad_parameter_on_one_line(monkeypatch, tmp_pat
     assert err.startswith("skrb simulate: error: The 'real_fraction' parameter of make_stamps")
     assert "Got 2.0 instead." in err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_read_options_for_dask_workers_are_checked_at_the_call(tmp_path):
+    """score_files_dask ships **read_options to workers: they are checked before any cluster."""
+    from skrb.distributed import score_files_dask
+
+    with pytest.raises(InvalidParameterError, match="'pad' parameter of score_files_dask"):
+        score_files_dask(tmp_path, None, pad="left")
+    with pytest.raises(TypeError, match=r"unknown read option\(s\) \['on_eror'\]"):
+        score_files_dask(tmp_path, None, on_eror="skip")

@@ -109,7 +109,7 @@ def _client(
         "files_per_task": [_POSITIVE],
         "partitioned": ["boolean"],
     },
-    prefer_skip_nested_validation=False,  # **read_options: read_alerts/iter_alerts check them
+    prefer_skip_nested_validation=True,  # **read_options: check_read_options, in the body
 )
 def score_files_dask(
     paths: Any,
@@ -186,9 +186,10 @@ def score_files_dask(
     from astropy.table import Table, vstack
     from tqdm.auto import tqdm
 
-    from skrb.io import alert_sources
+    from skrb.io import alert_sources, check_read_options
     from skrb.scoring import ScoringSummary, TableWriter
 
+    check_read_options(read_options, "score_files_dask")  # here, not on every worker
     require("distributed", _WHAT)
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]

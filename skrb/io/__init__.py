@@ -39,6 +39,7 @@ _INTERNAL = {
     "IMAGE_FORMATS": ("skrb.io._triplets", "IMAGE_FORMATS"),
     "alert_sources": ("skrb.io._alerts", "_sources"),  # (name, path or bytes) of alert files
     "LISTED": ("skrb.io._errors", "_LISTED"),  # how many bad items a message names
+    "check_read_options": ("skrb.io._alerts", "check_read_options"),  # before they travel
     "ON_ERROR": ("skrb.io._errors", "ON_ERROR"),  # the readers' on_error choices
     "PADS": ("skrb.io._alert_decode", "PADS"),  # where a smaller cutout goes (pad=)
     "read_stamp_sets": ("skrb.io._triplets", "read_stamp_sets"),

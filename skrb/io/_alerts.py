@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
 
 from skrb._panels import PANELS
 from skrb.io._alert_decode import PADS, read_alert_files
@@ -203,6 +208,24 @@ FILE_CONSTRAINTS = {
     "progress": ["boolean", None],
 }
 """Constraints of the options of :func:`read_alerts` (and :func:`skrb.io.iter_alerts`)."""
+
+
+def check_read_options(options: dict[str, Any], caller: str) -> None:
+    """Check options meant for :func:`read_alerts` / ``iter_alerts`` before they travel.
+
+    For functions that pass ``**read_options`` on to workers (Dask): an unknown name or a bad
+    value is refused at the call, naming ``caller``, instead of on every worker later.
+    """
+    allowed = sorted(set(FILE_CONSTRAINTS) - {"paths", "progress"})
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"{caller} got unknown read option(s) {unknown}; the alert readers take {allowed}."
+        )
+    constraints = {name: FILE_CONSTRAINTS[name] for name in options}
+    validate_parameter_constraints(constraints, dict(options), caller_name=caller)
+    if "columns" in options:
+        _check_columns(options["columns"])
 
 
 def _check_columns(columns: Sequence[str]) -> list[str]:
