@@ -1,22 +1,30 @@
 """Benchmark streamed scoring: memory flat in the number of alerts, alerts/s, engines.
 
 Measures, on the real ZTF alert packets of ../shared/data/ztf_alerts (534 alerts; "15x" is 15
-copies of them through symbolic links, 8,010 alerts):
+copies of them, 8,010 alerts, "50x" 26,700: real copies, since the readers read a file reached
+through several symbolic links once):
 
 1. peak memory (maximum resident set size) of ``skrb score`` for 1x and 15x the alerts;
-2. end-to-end alerts/s of ``skrb score`` (read + scale + predict + write CSV) against a plain
-   loop: fastavro + gzip + astropy.io.fits + the Keras network's ``model.predict`` + csv;
+2. the start-up of ``skrb score`` (imports, model build: a run on one alert file) and its
+   end-to-end alerts/s (read + scale + predict + write CSV) on the 15x (and, without
+   ``--quick``, 50x) alerts, for each ``--n-jobs`` asked for, against a plain loop: fastavro +
+   gzip + astropy.io.fits + the Keras network's ``model.predict`` + csv. "Steady" is the
+   alerts/s once started: alerts / (wall - start-up wall);
 3. alerts/s of ``--engine dask`` and ``spark`` with 1 and 2 workers on the 1x alerts, and
    their overhead over the local engine.
 
 Each ``skrb score`` runs in its own process under ``/usr/bin/time -v``: wall time, CPU seconds
 (user + system; for part 3 those of the whole process tree, sampled, as Spark's JVM and Python
 workers are not waited for) and peak memory. On a shared machine wall times depend on the
-load: read the CPU seconds too.
+load (printed with each figure): read the CPU seconds per alert too.
 
-    python benchmarks/bench_streaming.py            # everything (several minutes)
-    python benchmarks/bench_streaming.py --quick    # memory and local throughput only
+    python benchmarks/bench_streaming.py            # everything (many minutes)
+    python benchmarks/bench_streaming.py --quick    # memory and local throughput (15x)
+    python benchmarks/bench_streaming.py --quick --n-jobs 1 2 --copies 50
     python benchmarks/bench_streaming.py --engines-only --engines spark   # part 3, Spark
+
+``skrb score --n-jobs`` defaults to 1 (a thread reads the next batch while this one is scored),
+the better of 1 and 2 on 2 cores (see docs/user_guide/scaling.rst).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -56,14 +65,20 @@ def cpu_description() -> str:
 
 
 def copies(folder: Path, n: int) -> Path:
-    """A folder holding ``n`` copies of the real alerts (symbolic links)."""
+    """A folder holding ``n`` copies of the real alerts (real files: the readers read a file
+    reached through several links once, so symbolic links would not multiply the alerts)."""
     files = sorted(ALERTS.rglob("*.avro"))
     for i in range(n):
         sub = folder / f"copy{i:02d}"
         sub.mkdir(parents=True)
         for f in files:
-            (sub / f.name).symlink_to(f)
+            shutil.copyfile(f, sub / f.name)
     return folder
+
+
+def load() -> str:
+    """The 1-minute load average, to read a wall time against (2 cores: 2 is a full machine)."""
+    return f"load {os.getloadavg()[0]:4.1f}"
 
 
 def timed(argv: list[str], **env: str) -> dict[str, float]:
@@ -114,10 +129,30 @@ def timed(argv: list[str], **env: str) -> dict[str, float]:
     }
 
 
-def skrb_score(inputs: Path, out: Path, *options: str, **env: str) -> dict[str, float]:
+def skrb_score(inputs: Path, out: Path, *options: str, **env: str) -> dict[str, Any]:
+    """Run ``skrb score`` (braai); ``n`` is the number of alerts it says it scored."""
     argv = [sys.executable, "-m", "skrb", "score", str(inputs), "-o", str(out)]
     argv += ["--checkpoint", str(CHECKPOINT), "--model", "braai", *options]
-    return timed(argv, **env)
+    before = load()
+    run = timed(argv, **env)
+    run["n"] = int(re.search(r"scored (\d+) candidates", run["stdout"]).group(1))
+    run["load"] = f"{before} -> {load()}"
+    return run
+
+
+def describe(run: dict[str, Any], startup: dict[str, Any] | None = None) -> str:
+    """One line of figures for a run (and its alerts/s once started, given the start-up)."""
+    n = run["n"]
+    text = (
+        f"{n:6d} alerts  wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
+        f"{n / run['wall']:6.0f} alerts/s  {1e3 * run['cpu'] / n:5.2f} CPU-ms/alert  "
+        f"peak RSS {run['rss_mib']:6.0f} MiB"
+    )
+    if startup is not None and run["wall"] > startup["wall"]:
+        steady = n / (run["wall"] - startup["wall"])
+        marginal = 1e3 * (run["cpu"] - startup["cpu"]) / n
+        text += f"  steady {steady:6.0f} alerts/s, {marginal:5.2f} CPU-ms/alert"
+    return f"{text}  ({run['load']})"
 
 
 PLAIN_LOOP = r"""
@@ -166,17 +201,25 @@ def main() -> None:
     parser.add_argument(
         "--engines-only", action="store_true", help="part 3 only (and the local runs it compares)"
     )
+    parser.add_argument(
+        "--n-jobs", type=int, nargs="+", default=[1, 2], help="skrb score --n-jobs values timed"
+    )
+    parser.add_argument(
+        "--copies", type=int, nargs="+", default=None, help="sets timed (default 15, and 50)"
+    )
     args = parser.parse_args()
     n_alerts = len(list(ALERTS.rglob("*.avro")))
     print(f"CPU: {cpu_description()}")
-    print(f"load average at start: {os.getloadavg()[0]:.1f} (a shared machine: see CPU seconds)")
+    print(f"{load()} at start (a shared machine: see CPU seconds)")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        one, fifteen = copies(tmp / "x1", 1), copies(tmp / "x15", 15)
+        sets = args.copies or ([15] if args.quick else [15, 50])
+        one = copies(tmp / "x1", 1)
         if args.engines_only:
             memory = {"1x": skrb_score(one, tmp / "1x.csv")}
         else:
-            memory = streaming_figures(tmp, one, fifteen, n_alerts)
+            folders = {n: copies(tmp / f"x{n}", n) for n in sorted({15, *sets})}
+            memory = streaming_figures(tmp, one, folders, sets, args.n_jobs)
         if args.quick:
             return
 
@@ -215,37 +258,41 @@ def main() -> None:
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
-def streaming_figures(tmp: Path, one: Path, fifteen: Path, n_alerts: int) -> dict[str, Any]:
-    """Parts 1 and 2: peak memory for 1x and 15x the alerts, skrb score vs a plain loop."""
+def streaming_figures(
+    tmp: Path, one: Path, folders: dict[int, Path], sets: list[int], n_jobs: list[int]
+) -> dict[str, Any]:
+    """Parts 1 and 2: peak memory for 1x and 15x, start-up, skrb score vs a plain loop."""
     print("\n1. Peak memory of skrb score (braai, CSV output)")
-    memory = {}
-    for name, folder, n in (("1x", one, n_alerts), ("15x", fifteen, 15 * n_alerts)):
-        run = skrb_score(folder, tmp / f"{name}.csv")
-        memory[name] = run
-        print(
-            f"  {name:>4}: {n:6d} alerts  peak RSS {run['rss_mib']:7.0f} MiB  "
-            f"wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
-            f"{n / run['wall']:6.0f} alerts/s (wall)  {n / run['cpu']:6.0f} alerts/CPU-s"
-        )
+    memory = {"1x": skrb_score(one, tmp / "1x.csv"), "15x": skrb_score(folders[15], tmp / "m.csv")}
+    for name, run in memory.items():
+        print(f"  {name:>4}: {describe(run)}")
     ratio = memory["15x"]["rss_mib"] / memory["1x"]["rss_mib"]
     print(f"  15x / 1x peak memory: {ratio:.2f} (target <= 1.2)")
 
-    print("\n2. End to end on the 15x alerts: skrb score vs a plain loop")
+    print("\n2. Start-up, then end to end: skrb score --n-jobs N vs a plain loop")
+    startup = skrb_score(next(ALERTS.rglob("*.avro")), tmp / "startup.csv")
+    print(
+        f"  start-up (one alert): wall {startup['wall']:.1f} s  CPU {startup['cpu']:.1f} s  "
+        f"({startup['load']})"
+    )
     loop = tmp / "loop.py"
     loop.write_text(PLAIN_LOOP)
-    plain = timed([sys.executable, str(loop), str(fifteen), str(CHECKPOINT), str(tmp / "p.csv")])
-    skrb_run = memory["15x"]
-    n = 15 * n_alerts
-    for name, run in (("plain loop", plain), ("skrb score", skrb_run)):
-        print(
-            f"  {name:>10}: wall {run['wall']:6.1f} s  CPU {run['cpu']:6.1f} s  "
-            f"{n / run['wall']:6.0f} alerts/s  {n / run['cpu']:6.0f} alerts/CPU-s  "
-            f"peak RSS {run['rss_mib']:6.0f} MiB"
+    for n_copies in sets:
+        before = load()
+        plain = timed(
+            [sys.executable, str(loop), str(folders[n_copies]), str(CHECKPOINT), str(tmp / "p.csv")]
         )
-    print(
-        f"  speed-up: {plain['wall'] / skrb_run['wall']:.2f}x wall, "
-        f"{plain['cpu'] / skrb_run['cpu']:.2f}x CPU (target >= 3x)"
-    )
+        plain["n"] = n_copies * len(list(ALERTS.rglob("*.avro")))
+        plain["load"] = f"{before} -> {load()}"
+        print(f"  {n_copies}x, plain loop : {describe(plain)}")
+        for jobs in n_jobs:
+            run = skrb_score(folders[n_copies], tmp / "s.csv", "--n-jobs", str(jobs))
+            print(f"  {n_copies}x, --n-jobs {jobs:2d}: {describe(run, startup)}")
+            print(
+                f"      speed-up over the plain loop: {plain['wall'] / run['wall']:.2f}x wall, "
+                f"{plain['cpu'] / run['cpu']:.2f}x CPU (targets: >= 3x; >= 1,000 alerts/s on "
+                "2 idle cores)"
+            )
     return memory
 
 

@@ -179,3 +179,66 @@ def test_score_files_streams_the_same_scores(tmp_path, ztf_alert_dir):
     assert (summary.n_alerts, summary.n_scored, summary.n_real) == (30, 30, sum(table["real"]))
     gathered = score_files(files[:3], MeanPixel(), batch_size=2)
     assert gathered.table["candid"].tolist() == expected["candid"][:3].tolist()
+
+
+def test_prefetch_keeps_order_and_reads_at_most_one_ahead():
+    import threading
+
+    from skrb.scoring._prefetch import prefetch
+
+    taken, used = [], threading.Event()
+
+    def items():
+        for i in range(5):
+            taken.append(i)
+            yield i
+
+    seen = []
+    for item in prefetch(items()):
+        used.wait(0.2)  # give the reader time to run ahead if it would
+        seen.append(item)
+        assert max(taken) <= item + 1, "read more than one batch ahead"
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_prefetch_raises_a_read_error_in_its_place_and_stops_on_early_exit():
+    from skrb.io import ReadError
+    from skrb.scoring._prefetch import prefetch
+
+    def failing():
+        yield "a"
+        raise ReadError("bad file")
+
+    got = []
+    with pytest.raises(ReadError, match="bad file"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == ["a"]
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)
+
+    stream = prefetch(endless())
+    assert next(stream) == 0
+    stream.close()  # the consumer stops: the reader stops and closes its source
+    assert closed == [True]
+    with pytest.raises(ValueError, match="depth"):
+        next(prefetch([], depth=0))
+
+
+@pytest.mark.shared_data
+def test_score_files_with_reader_processes_gives_the_same_rows(tmp_path, ztf_alert_dir):
+    files = sorted(ztf_alert_dir.glob("*.avro"))[:40]
+    one = score_files(files, MeanPixel(), batch_size=16, n_jobs=1)
+    two = score_files(files, MeanPixel(), batch_size=16, n_jobs=2)
+    assert two.table["candid"].tolist() == one.table["candid"].tolist()
+    np.testing.assert_array_equal(two.table["p_real"], one.table["p_real"])
+    assert two.table["status"].tolist() == one.table["status"].tolist()

@@ -11,6 +11,7 @@ __all__ = [
     "add_command",
     "add_training_arguments",
     "keras_verbosity",
+    "n_jobs",
     "positive_int",
     "probability",
     "training_overrides",
@@ -67,6 +68,26 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def n_jobs(text: str) -> int:
+    """Parse a number of processes: at least 1, or -1 for one per core (an argparse ``type``).
+
+    Examples
+    --------
+    >>> from skrb.cli._options import n_jobs
+    >>> n_jobs("2"), n_jobs("-1")
+    (2, -1)
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or -1; got {text!r}"
+        ) from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1; got {value}")
     return value
 
 

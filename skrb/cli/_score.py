@@ -16,7 +16,7 @@ from skrb.cli._models import (
     PICKLE_WARNING,
     load_model,
 )
-from skrb.cli._options import add_command, positive_int, probability
+from skrb.cli._options import add_command, n_jobs, positive_int, probability
 from skrb.cli._resize import add_resize_arguments, fit_model_to_alerts
 from skrb.utils import check_output_path
 
@@ -50,6 +50,8 @@ examples:
 
 _STAMP_SUFFIXES = (".npz", ".npy")
 ENGINES = ("local", "dask", "spark")
+# Measured with benchmarks/bench_streaming.py on 2 cores (braai, ZTF alerts): see its docstring.
+DEFAULT_N_JOBS = 1
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -182,6 +184,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="local: this process (default); dask: a Dask cluster; spark: Apache Spark",
     )
     scale.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        metavar="N",
+        help=(
+            "--engine local: processes decoding the alert files while this one scores (-1: one "
+            f"per core; default {DEFAULT_N_JOBS}: a thread reads the next batch while this one "
+            "is scored)"
+        ),
+    )
+    scale.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="--engine dask: the scheduler (default: a local cluster sized to this machine)",
@@ -240,6 +252,8 @@ def _check_engine_options(args: argparse.Namespace, stamps: bool) -> None:
         raise CLIError("--scheduler applies to --engine dask only.")
     if args.master is not None and args.engine != "spark":
         raise CLIError("--master applies to --engine spark only.")
+    if args.n_jobs is not None and args.engine != "local":
+        raise CLIError("--n-jobs applies to --engine local (dask/spark: --workers).")
     if args.workers is not None and args.engine == "local":
         raise CLIError("--workers applies to --engine dask or spark.")
     if args.workers is not None and args.scheduler is not None:
@@ -286,7 +300,8 @@ def _score_alert_files(args: argparse.Namespace, estimator: Any) -> tuple[int, i
     if args.engine == "local":
         from skrb.scoring import score_files
 
-        summary = score_files(args.inputs, estimator, args.output, **options)
+        n_jobs = DEFAULT_N_JOBS if args.n_jobs is None else args.n_jobs
+        summary = score_files(args.inputs, estimator, args.output, n_jobs=n_jobs, **options)
         return summary.n_alerts, summary.n_scored, summary.n_real
     try:
         import skrb.distributed as engines

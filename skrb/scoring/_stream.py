@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
 from skrb.scoring._core import OK, score_alerts
+from skrb.scoring._prefetch import prefetch
 from skrb.scoring._writer import TableWriter
 
 if TYPE_CHECKING:
@@ -94,9 +95,11 @@ def score_files(
 ) -> ScoringSummary:
     """Score alert files in a stream: read, score and write one batch at a time.
 
-    Memory holds about one batch of ``batch_size`` alerts whatever the number of files; rows
-    are appended to ``output`` as they are made and the file appears under its name only at
-    the end (see :class:`TableWriter`).
+    The next batch is read (in a background thread, or by ``n_jobs`` worker processes) while
+    this one is scored, so reading and the model use different cores. Memory holds about two
+    batches of ``batch_size`` alerts whatever the number of files; rows are appended to
+    ``output`` as they are made, in the order of the alerts, and the file appears under its
+    name only at the end (see :class:`TableWriter`).
 
     Parameters
     ----------
@@ -116,7 +119,8 @@ def score_files(
     progress : bool or None, default=None
         A tqdm bar counting alerts (with alerts/s); ``None`` shows it only on a terminal.
     **read_options
-        Further options of :func:`skrb.io.iter_alerts` (``on_error``, ``n_jobs``, ...).
+        Further options of :func:`skrb.io.iter_alerts` (``on_error``, ``n_jobs``, ...): with
+        ``n_jobs=2`` two processes decode the alert files while this one scores.
 
     Returns
     -------
@@ -170,8 +174,9 @@ def score_files(
     with (
         writer if writer is not None else contextlib.nullcontext(),
         tqdm(desc="Scoring", unit=" alerts", disable=disable) as bar,
+        contextlib.closing(prefetch(stream)) as batches,  # closed at once if scoring fails
     ):
-        for batch in stream:
+        for batch in batches:
             table = score_alerts(estimator, batch, columns=columns, batch_size=batch_size)
             if threshold is not None:
                 table["real"] = np.nan_to_num(table["p_real"], nan=-1.0) >= threshold
