@@ -24,6 +24,8 @@ PADS = ("ztf", "center")
 # clipped by the quadrant's edge lost its pixels on the side of the nearer edge.
 _HALF_QUADRANT = {"xpos": 1536.0, "ypos": 1540.0}
 _MAX_SIDE = SURVEY_MAX_SIDE["ztf"]
+# The candidate fields decoding needs besides the columns read (placing clipped cutouts).
+_PLACEMENT_FIELDS = frozenset({"candid", *_HALF_QUADRANT})
 
 
 def _pad_start(size: int, target: int, position: float | None, half: float, pad: str) -> int:
@@ -153,12 +155,13 @@ def iter_alert_files(
     *,
     pad: str,
     on_error: str,
-    records: Callable[[Any], Iterable[dict[str, Any]]] = iter_alert_records,
+    records: Callable[[Any], Iterable[dict[str, Any]]] | None = None,
 ) -> Iterator[None]:
     """Decode ``(name, path or bytes)`` Avro sources into ``rows``, one alert at a time.
 
-    ``records(source)`` gives a source's alert records (default: those of an Avro file; the
-    identity for records already decoded, e.g. the rows of a broker's DataFrame).
+    ``records(source)`` gives a source's alert records (default: those of an Avro file, whose
+    ``candidate`` is decoded only for ``rows.columns`` and the cutout position; the identity
+    for records already decoded, e.g. the rows of a broker's DataFrame).
 
     Yields after each alert added (or left out), so that a caller can hand ``rows`` over in
     batches while a multi-record file is still being read. Alerts whose cutouts are missing or
@@ -167,6 +170,11 @@ def iter_alert_files(
     ``on_error="raise"`` raises a :class:`ReadError` for them and for any failure.
     """
     side = rows.stamp_size
+    if records is None:
+        needed = _PLACEMENT_FIELDS.union(rows.columns)
+
+        def records(source: Any) -> Iterator[dict[str, Any] | RecordGap]:
+            return iter_alert_records(source, needed)
 
     def fail(name: str, index: int, exc: BaseException | str) -> None:
         record_error(rows.errors, on_error, name, index, exc)

@@ -93,19 +93,44 @@ def parse_record_schema(schema_text: bytes, what: str = "an alert packet") -> di
     return schema
 
 
-def project_schema(writer: dict[str, Any], keep: Collection[str]) -> Any:
+def _project_record(schema: Any, keep: Collection[str]) -> Any:
+    """Keep only the ``keep`` fields of ``schema`` (a record, or a union holding records)."""
+    if isinstance(schema, list):
+        return [_project_record(branch, keep) for branch in schema]
+    if isinstance(schema, dict) and schema.get("type") == "record":
+        return dict(schema, fields=[f for f in schema["fields"] if f["name"] in keep])
+    return schema
+
+
+def project_schema(
+    writer: dict[str, Any],
+    keep: Collection[str],
+    nested: dict[str, Collection[str]] | None = None,
+) -> Any:
     """Return the parsed reader schema of ``writer`` that keeps only its top-level ``keep`` fields.
 
-    Fields not kept are skipped by fastavro's schema resolution rather than decoded.
+    ``nested`` maps a kept record field to the only fields of it to keep (those the writer
+    has). Fields not kept are skipped by fastavro's schema resolution rather than decoded.
     """
     expanded = fastavro.parse_schema(writer, expand=True, _write_hint=False)
-    kept = [field for field in expanded["fields"] if field["name"] in keep]
+    nested = nested or {}
+    kept = [
+        dict(field, type=_project_record(field["type"], nested[field["name"]]))
+        if field["name"] in nested
+        else field
+        for field in expanded["fields"]
+        if field["name"] in keep
+    ]
     return fastavro.parse_schema(_define_once(dict(expanded, fields=kept), set()))
 
 
 @lru_cache(maxsize=32)
-def _schemas(schema_text: bytes) -> tuple[Any, Any]:
-    """Return the parsed writer schema and the reader schema keeping :data:`ALERT_FIELDS`."""
+def _schemas(schema_text: bytes, candidate_fields: frozenset[str] | None = None) -> tuple[Any, Any]:
+    """Return the parsed writer schema and the reader schema keeping :data:`ALERT_FIELDS`.
+
+    With ``candidate_fields``, only those fields of ``candidate`` are decoded (the others,
+    ~100 of them, are skipped).
+    """
     writer = parse_record_schema(schema_text, "a ZTF alert packet")
     names = {field["name"] for field in writer.get("fields", [])}
     missing = [name for name in _REQUIRED if name not in names]
@@ -114,7 +139,8 @@ def _schemas(schema_text: bytes) -> tuple[Any, Any]:
             f"not a ZTF alert packet: the Avro schema {writer.get('name')!r} has no field(s) "
             f"{', '.join(missing)}."
         )
-    return fastavro.parse_schema(writer), project_schema(writer, ALERT_FIELDS)
+    nested = None if candidate_fields is None else {"candidate": candidate_fields}
+    return fastavro.parse_schema(writer), project_schema(writer, ALERT_FIELDS, nested)
 
 
 # --- container -----------------------------------------------------------------------------
@@ -267,16 +293,22 @@ class RecordGap(NamedTuple):
 
 def iter_alert_records(
     source: str | os.PathLike[str] | bytes,
+    candidate_fields: Collection[str] | None = None,
 ) -> Iterator[dict[str, Any] | RecordGap]:
     """Yield the ZTF alert records of one Avro container file, with :data:`ALERT_FIELDS` only.
 
-    ``source`` is the file's path or its bytes (e.g. a Kafka message's value). The file is read
-    one Avro block at a time, so memory holds one block, not the file. A block that cannot be
+    ``source`` is the file's path or its bytes (e.g. a Kafka message's value);
+    ``candidate_fields`` the only fields of ``candidate`` to decode (default: all). The file is
+    read one Avro block at a time, so memory holds one block, not the file. A block that cannot be
     decompressed or decoded gives a :class:`RecordGap` for its records and reading goes on;
     a file whose framing is damaged (truncated, a wrong sync marker) raises after the records
     before the damage.
     """
-    yield from iter_container_records(source, _schemas)
+    if candidate_fields is None:
+        yield from iter_container_records(source, _schemas)
+        return
+    fields = frozenset(candidate_fields)
+    yield from iter_container_records(source, lambda text: _schemas(text, fields))
 
 
 def iter_container_records(
