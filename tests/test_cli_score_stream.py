@@ -32,6 +32,15 @@ def test_formats_and_batch_sizes_give_the_same_table(tmp_path, ztf_alert_dir, br
     assert a["candid"].tolist() == b["candid"].tolist()
 
 
+def test_reader_processes_give_the_same_rows(tmp_path, ztf_alert_dir, braai_args):
+    files = [str(f) for f in sorted(ztf_alert_dir.glob("*.avro"))[:30]]
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert main(["score", *files, *braai_args, "-o", str(one), "--batch-size", "8"]) == 0
+    argv = ["score", *files, *braai_args, "-o", str(two), "--batch-size", "8", "--n-jobs", "2"]
+    assert main(argv) == 0
+    assert two.read_text() == one.read_text()
+
+
 def test_an_interrupted_run_leaves_no_output(tmp_path, ztf_alert_dir, braai_args, monkeypatch):
     calls = []
     score = skrb.scoring._stream.score_alerts
@@ -57,11 +66,13 @@ def test_an_interrupted_run_leaves_no_output(tmp_path, ztf_alert_dir, braai_args
         (["--engine", "spark", "--scheduler", "x"], "--scheduler applies to --engine dask"),
         (["--master", "local[2]"], "--master applies to --engine spark only"),
         (["--workers", "2"], "--workers applies to --engine dask or spark"),
+        (["--n-jobs", "0"], "expected a positive integer or -1"),
+        (["--engine", "dask", "--n-jobs", "2"], "--n-jobs applies to --engine local"),
     ],
 )
 def test_bad_scale_options(tmp_path, ztf_alert_dir, braai_args, capsys, options, message):
     argv = ["score", str(ztf_alert_dir), *braai_args, "-o", str(tmp_path / "s.csv"), *options]
-    if "integer" in message:  # argparse's own check
+    if "expected" in message:  # argparse's own check
         with pytest.raises(SystemExit):
             main(argv)
     else:

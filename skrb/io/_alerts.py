@@ -135,19 +135,19 @@ def _column(name: str, values: list[Any], always_masked: bool) -> tuple[Column, 
     Returns the column and ``(row, reason)`` for each value masked for its kind (a ``jd``
     written as a string in one file must not turn the whole column into strings).
     """
-    kinds = [_kind(value) for value in values if value is not None]
+    kinds = [None if value is None else _kind(value) for value in values]
+    present = [kind for kind in kinds if kind is not None]
     wrong: list[tuple[int, str]] = []
-    if kinds:
-        expected, source = _expected_kind(name, kinds)
-        for row, value in enumerate(values):
-            if value is not None and _kind(value) != expected:
-                shown = repr(value)
+    if present:
+        expected, source = _expected_kind(name, present)
+        for row, kind in enumerate(kinds):
+            if kind is not None and kind != expected:
+                shown = repr(values[row])
                 shown = shown if len(shown) <= 40 else shown[:37] + "..."
                 wrong.append(
                     (
                         row,
-                        f"field {name!r} is a {_kind(value)} ({shown}) where {source} a "
-                        f"{expected}; masked",
+                        f"field {name!r} is a {kind} ({shown}) where {source} a {expected}; masked",
                     )
                 )
         if wrong:
