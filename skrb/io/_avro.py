@@ -25,6 +25,9 @@ from functools import lru_cache
 from typing import Any, BinaryIO, NamedTuple
 
 import fastavro
+import numpy as np
+
+from skrb.io import _avro_skip
 
 from skrb.io._errors import ReadError
 
@@ -113,15 +116,80 @@ def project_schema(
     has). Fields not kept are skipped by fastavro's schema resolution rather than decoded.
     """
     expanded = fastavro.parse_schema(writer, expand=True, _write_hint=False)
+    kept = _kept_fields(expanded, keep, nested)
+    return fastavro.parse_schema(_define_once(dict(expanded, fields=kept), set()))
+
+
+def _kept_fields(
+    expanded: dict[str, Any], keep: Collection[str], nested: dict[str, Collection[str]] | None
+) -> list[dict[str, Any]]:
+    """Return the ``keep`` fields of an expanded record schema, projected as ``nested`` says."""
     nested = nested or {}
-    kept = [
+    return [
         dict(field, type=_project_record(field["type"], nested[field["name"]]))
         if field["name"] in nested
         else field
         for field in expanded["fields"]
         if field["name"] in keep
     ]
-    return fastavro.parse_schema(_define_once(dict(expanded, fields=kept), set()))
+
+
+def _record_plan(
+    writer_fields: list[dict[str, Any]], reader_fields: dict[str, dict[str, Any]], name: str
+) -> list[_avro_skip.Step] | None:
+    """Plan the decoding of a record: runs of kept fields by fastavro, the others skipped here.
+
+    Parameters
+    ----------
+    writer_fields : list of dict
+        The record's fields in the writer's (expanded) schema, in order.
+    reader_fields : dict
+        Field name -> the reader's (expanded) field, for the fields kept.
+    name : str
+        The record's name (the runs are decoded as records named after it).
+
+    Returns
+    -------
+    plan : list of Step or None
+        None where a field to skip has a type :func:`flatten_schema` does not know.
+    """
+    runs: list[tuple[bool, list[dict[str, Any]]]] = []
+    for field in writer_fields:
+        skip = field["name"] not in reader_fields
+        if runs and runs[-1][0] == skip:
+            runs[-1][1].append(field)
+        else:
+            runs.append((skip, [field]))
+    plan = []
+    for index, (skip, fields) in enumerate(runs):
+        names = tuple(field["name"] for field in fields)
+        part = _define_once(
+            {"type": "record", "name": f"{name}_skrb_part{index}", "fields": fields}, set()
+        )
+        if skip:
+            try:
+                root, arrays = _avro_skip.flatten_schema(part)
+            except (ValueError, KeyError, TypeError):
+                return None
+            plan.append(_avro_skip.Step(names, True, root, arrays))
+            continue
+        read = _define_once(dict(part, fields=[reader_fields[field] for field in names]), set())
+        writer = fastavro.parse_schema(part)
+        reader = None if read == part else fastavro.parse_schema(read)
+        plan.append(_avro_skip.Step(names, False, writer, reader))
+    return plan
+
+
+@lru_cache(maxsize=32)
+def _plan(
+    schema_text: bytes, candidate_fields: frozenset[str] | None
+) -> list[_avro_skip.Step] | None:
+    """How to decode an alert of this schema: the fields not kept are skipped by compiled code."""
+    writer = parse_record_schema(schema_text, "a ZTF alert packet")
+    expanded = fastavro.parse_schema(writer, expand=True, _write_hint=False)
+    nested = None if candidate_fields is None else {"candidate": candidate_fields}
+    kept = {field["name"]: field for field in _kept_fields(expanded, ALERT_FIELDS, nested)}
+    return _record_plan(expanded["fields"], kept, _fullname(expanded))
 
 
 @lru_cache(maxsize=32)
@@ -304,34 +372,39 @@ def iter_alert_records(
     a file whose framing is damaged (truncated, a wrong sync marker) raises after the records
     before the damage.
     """
-    if candidate_fields is None:
-        yield from iter_container_records(source, _schemas)
-        return
-    fields = frozenset(candidate_fields)
-    yield from iter_container_records(source, lambda text: _schemas(text, fields))
+    fields = None if candidate_fields is None else frozenset(candidate_fields)
+    yield from iter_container_records(
+        source, lambda text: _schemas(text, fields), plans=lambda text: _plan(text, fields)
+    )
 
 
 def iter_container_records(
-    source: str | os.PathLike[str] | bytes, schemas: Callable[[bytes], tuple[Any, Any]]
+    source: str | os.PathLike[str] | bytes,
+    schemas: Callable[[bytes], tuple[Any, Any]],
+    plans: Callable[[bytes], list[_avro_skip.Step] | None] | None = None,
 ) -> Iterator[dict[str, Any] | RecordGap]:
     """Yield the records of one Avro container file, decoded with ``schemas(schema_text)``.
 
     ``schemas`` returns the parsed writer schema and the reader schema (e.g. a projection made
-    with :func:`project_schema`) for the header's schema text; it should cache them. Read as
-    :func:`iter_alert_records` reads.
+    with :func:`project_schema`) for the header's schema text; it should cache them.
+    ``plans``, where given, returns the same decoding as a plan whose skipped fields are
+    walked by compiled code (None: fastavro decodes). Read as :func:`iter_alert_records` reads.
     """
     if isinstance(source, bytes | bytearray | memoryview):
-        yield from _iter_stream(io.BytesIO(source), schemas)
+        yield from _iter_stream(io.BytesIO(source), schemas, plans)
         return
     with open(source, "rb", buffering=1 << 16) as stream:
-        yield from _iter_stream(stream, schemas)
+        yield from _iter_stream(stream, schemas, plans)
 
 
 def _iter_stream(
-    stream: BinaryIO, schemas: Callable[[bytes], tuple[Any, Any]]
+    stream: BinaryIO,
+    schemas: Callable[[bytes], tuple[Any, Any]],
+    plans: Callable[[bytes], list[_avro_skip.Step] | None] | None,
 ) -> Iterator[dict[str, Any] | RecordGap]:
     meta, sync = read_header(stream)
     writer, reader = schemas(meta["avro.schema"])
+    plan = None if plans is None else plans(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"
     decompress = _CODECS.get(codec)
     if decompress is None:  # a codec fastavro knows but we do not parse ourselves
@@ -347,9 +420,13 @@ def _iter_stream(
         if count > len(raw):  # every record takes a byte at least: the count itself is damaged
             raise ValueError(f"corrupt Avro block: {count} records announced in {len(raw)} bytes.")
         data = io.BytesIO(raw)
+        buf, pos = (None, 0) if plan is None else (np.frombuffer(raw, np.uint8), 0)
         for done in range(count):
             try:
-                record = fastavro.schemaless_reader(data, writer, reader)
+                if buf is None:
+                    record = fastavro.schemaless_reader(data, writer, reader)
+                else:
+                    record, pos = _avro_skip.read_planned(plan, data, buf, pos)
             except Exception as exc:  # noqa: BLE001 - the rest of this block is lost, not more
                 yield RecordGap(
                     count - done,

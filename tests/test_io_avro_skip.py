@@ -1,0 +1,123 @@
+"""The compiled Avro skip: lands where fastavro does on every type, refuses short or bad bytes."""
+
+from __future__ import annotations
+
+import io
+
+import fastavro
+import numpy as np
+import pytest
+
+from skrb.io import _avro
+from skrb.io._avro_skip import CORRUPT, flatten_schema, skip_value
+
+EVERY_TYPE = {
+    "type": "record",
+    "name": "everything",
+    "fields": [
+        {"name": "n", "type": "null"},
+        {"name": "b", "type": "boolean"},
+        {"name": "i", "type": "int"},
+        {"name": "l", "type": "long"},
+        {"name": "f", "type": "float"},
+        {"name": "d", "type": "double"},
+        {"name": "by", "type": "bytes"},
+        {"name": "s", "type": "string"},
+        {"name": "fx", "type": {"type": "fixed", "name": "four", "size": 4}},
+        {"name": "e", "type": {"type": "enum", "name": "colour", "symbols": ["R", "G", "B"]}},
+        {"name": "a", "type": {"type": "array", "items": ["null", "double", "string"]}},
+        {"name": "m", "type": {"type": "map", "values": "long"}},
+        {
+            "name": "r",
+            "type": [
+                "null",
+                {
+                    "type": "record",
+                    "name": "inner",
+                    "fields": [
+                        {"name": "x", "type": "four"},
+                        {"name": "ys", "type": {"type": "array", "items": "colour"}},
+                    ],
+                },
+            ],
+        },
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}
+
+
+def _record(k: int) -> dict:
+    return {
+        "n": None,
+        "b": bool(k % 2),
+        "i": -(k**3),
+        "l": 2**40 + k,
+        "f": 1.5 * k,
+        "d": -2.5 * k,
+        "by": bytes(range(k % 200)),
+        "s": "é" * k,
+        "fx": b"abcd",
+        "e": "RGB"[k % 3],
+        "a": [None, 1.0 * k, "x" * k][: k % 4],
+        "m": {f"k{j}": j for j in range(k % 5)},
+        "r": None if k % 3 == 0 else {"x": b"wxyz", "ys": ["G"] * (k % 4)},
+        "ts": 1_700_000_000_000 + k,
+    }
+
+
+def _encoded(schema: dict, records: list[dict]) -> tuple[bytes, list[int]]:
+    """The records written one after the other, and where each ends."""
+    parsed = fastavro.parse_schema(schema)
+    buffer, ends = io.BytesIO(), []
+    for record in records:
+        fastavro.schemaless_writer(buffer, parsed, record)
+        ends.append(buffer.tell())
+    return buffer.getvalue(), ends
+
+
+def test_skip_lands_at_the_end_of_each_record_of_every_type():
+    raw, ends = _encoded(EVERY_TYPE, [_record(k) for k in range(40)])
+    root, arrays = flatten_schema(fastavro.parse_schema(EVERY_TYPE, expand=True))
+    buf, pos = np.frombuffer(raw, np.uint8), 0
+    for end in ends:
+        pos = skip_value(buf, pos, root, arrays)
+        assert pos == end
+
+
+def test_blocks_with_a_byte_size_are_skipped_whole():
+    # an array of longs in one block written with a negative count and its byte size
+    root, arrays = flatten_schema({"type": "array", "items": "long"})
+    items = bytes([2, 4, 6])  # 1, 2, 3 (zig-zag)
+    raw = bytes([5, 2 * len(items)]) + items + bytes([0])  # count -3, 3 bytes, end
+    assert skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays) == len(raw)
+
+
+@pytest.mark.parametrize("cut", [1, 7, 20, 33])
+def test_short_or_damaged_bytes_give_a_reason_not_a_crash(cut):
+    raw, ends = _encoded(EVERY_TYPE, [_record(13)])
+    root, arrays = flatten_schema(fastavro.parse_schema(EVERY_TYPE, expand=True))
+    assert skip_value(np.frombuffer(raw[:cut], np.uint8), 0, root, arrays) in CORRUPT
+    union = flatten_schema(["null", "long"])
+    assert CORRUPT[skip_value(np.frombuffer(bytes([8]), np.uint8), 0, *union)] == (
+        "a union branch index out of range"
+    )
+    text = flatten_schema("string")
+    assert CORRUPT[skip_value(np.frombuffer(bytes([3, 0]), np.uint8), 0, *text)] == (
+        "a negative length"
+    )
+
+
+def test_unknown_types_are_refused_when_flattening():
+    with pytest.raises(ValueError, match="unknown Avro type"):
+        flatten_schema({"type": "decimal-ish"})
+
+
+@pytest.mark.shared_data
+def test_real_alerts_decode_as_fastavro_decodes_them(ztf_alert_dir):
+    kept = frozenset({"candid", "objectId", "jd", "magpsf", "xpos", "ypos"})
+    files = sorted(ztf_alert_dir.rglob("*.avro"))
+    assert files
+    for path in files:
+        expected = list(_avro.iter_container_records(path, lambda text: _avro._schemas(text, kept)))
+        assert list(_avro.iter_alert_records(path, kept)) == expected
+        assert set(expected[0]["candidate"]) <= kept
