@@ -27,7 +27,7 @@ from skrb.io._alerts import (
 from skrb.io._errors import record_error
 from skrb.io._formats import sniff
 from skrb.io._paths import PathsLike
-from skrb.io._rubin import read_rubin_files
+from skrb.io._rubin import RubinRows, iter_rubin_files, read_rubin_files
 
 __all__ = ["iter_alerts"]
 
@@ -61,10 +61,10 @@ def iter_alerts(
 
     The same alerts, in the same order and with the same ``data``, ``meta`` and ``errors`` as
     :func:`read_alerts`, but cut into batches and read lazily: files are opened only when the
-    stream reaches them and multi-record files (a broker's bundle) are decoded one Avro block at
-    a time (Rubin files and Parquet exports one file at a time), so memory holds about one
-    batch whatever the number of alerts. Use it to score or convert more alerts than fit in
-    memory.
+    stream reaches them and multi-record files (a broker's bundle, a Rubin archive of thousands
+    of alerts) are decoded one Avro block (Parquet exports: one record batch) at a time, alert
+    by alert, so memory holds about one block and one batch whatever the number of alerts or
+    the size of a file. Use it to score or convert more alerts than fit in memory.
 
     Parameters
     ----------
@@ -86,10 +86,10 @@ def iter_alerts(
         ``"warn"`` issues one :class:`~skrb.io.ReadWarning` per batch that has any; ``"raise"``
         raises when the stream reaches the bad file.
     n_jobs : int or None, default=None
-        Processes reading files in parallel (``None`` means 1, ``-1`` all cores). With more
-        than one, each worker reads a chunk of up to 256 files whole, so a single huge
-        multi-record file is then held at once; the stream stays in order. Rubin files are
-        read one at a time in this process.
+        Processes reading files in parallel (``None`` means 1, ``-1`` all cores), for ZTF and
+        Rubin alerts alike. With more than one, each worker reads a chunk of up to 256 files
+        whole, so a single huge multi-record file is then held at once; the stream stays in
+        order.
     progress : bool or None, default=None
         Show a tqdm progress bar counting files; ``None`` shows it only on a terminal.
 
@@ -231,34 +231,47 @@ class _Stream:
             )
         rows = AlertRows(self.names, self.stamp_size or 63)
         sources = ((name, source) for name, source, _ in typed)
-        options = {"stamp_size": rows.stamp_size, "pad": self.pad, "on_error": self.on_error}
-        if self.n_jobs > 1 and len(self.sources) > _MIN_CHUNK:
-            filled = self._ztf_parallel(sources, rows, options)
+        if self._in_parallel():
+            options = {"stamp_size": rows.stamp_size, "pad": self.pad, "columns": rows.columns}
+            filled = self._parallel(read_alert_files, sources, rows, options)
         else:
             filled = iter_alert_files(sources, rows, pad=self.pad, on_error=self.on_error)
+        yield from self._batches(filled, rows, self._ztf_bunch)
+
+    # --- shared: worker processes, batches ------------------------------------------------------
+
+    def _in_parallel(self) -> bool:
+        return self.n_jobs > 1 and len(self.sources) > _MIN_CHUNK
+
+    def _parallel(
+        self, read: Any, sources: Iterable[Any], rows: Any, options: dict[str, Any]
+    ) -> Iterator[None]:
+        """Read chunks of sources in worker processes, in order, into ``rows``.
+
+        ``read(chunk, on_error=..., **options)`` returns the chunk that ``rows.add`` takes.
+        """
+        size = min(max(self.batch_size // self.n_jobs, _MIN_CHUNK), _MAX_CHUNK)
+        chunks = iter(lambda: list(itertools.islice(sources, size)), [])
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        for output in parallel(
+            delayed(read)(chunk, on_error=self.on_error, **options) for chunk in chunks
+        ):
+            rows.add(output)
+            yield
+
+    def _batches(self, filled: Iterator[None], rows: Any, bunch: Any) -> Iterator[Bunch]:
+        """Hand ``rows`` over as Bunches of ``batch_size`` alerts as ``filled`` fills it."""
         n_yielded = 0
         for _ in filled:
             # A full batch is handed over only once the next alert is in, so that errors met
             # after the last alert still reach the caller with the last batch.
             while len(rows) > self.batch_size:
                 n_yielded += self.batch_size
-                yield self._ztf_bunch(rows.take(self.batch_size))
+                yield bunch(rows.take(self.batch_size))
         if not n_yielded and not len(rows):
             raise _nothing_read([*self.errors, *rows.errors], len(self.sources))
         if len(rows):  # always, once anything was read: the held-back last batch
-            yield self._ztf_bunch(rows.take())
-
-    def _ztf_parallel(
-        self, sources: Iterable[tuple[str, Any]], rows: AlertRows, options: dict[str, Any]
-    ) -> Iterator[None]:
-        size = min(max(self.batch_size // self.n_jobs, _MIN_CHUNK), _MAX_CHUNK)
-        chunks = iter(lambda: list(itertools.islice(sources, size)), [])
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        for output in parallel(
-            delayed(read_alert_files)(chunk, columns=rows.columns, **options) for chunk in chunks
-        ):
-            rows.add(output)
-            yield
+            yield bunch(rows.take())
 
     def _ztf_bunch(self, chunk: dict[str, Any]) -> Bunch:
         errors, self.errors = self.errors, []
@@ -267,37 +280,22 @@ class _Stream:
         )
         return _with_survey(alerts, "ztf")
 
-    # --- Rubin: file by file ------------------------------------------------------------------
+    # --- Rubin: alert by alert -----------------------------------------------------------------
 
     def _lsst(self, typed: Iterator[tuple[str, Any, str]]) -> Iterator[Bunch]:
         names, extensions = lsst_plan(self.columns, self.variance, self.psf)
-        pending: list[dict[str, Any]] = []
-        n_pending = n_yielded = 0
-        for source in typed:
-            chunk = read_rubin_files(
-                [source],
-                columns=names,
-                extensions=extensions,
-                on_error=self.on_error,
-                max_side=RUBIN_MAX_SIDE,
-            )
-            pending.append(chunk)
-            n_pending += len(chunk["cutouts"])
-            while n_pending > self.batch_size:
-                batch, pending = _split(pending, self.batch_size)
-                n_pending -= self.batch_size
-                n_yielded += self.batch_size
-                yield self._lsst_bunch(batch, names)
-        if not n_yielded and not n_pending:
-            errors = [*self.errors, *(e for chunk in pending for e in chunk["errors"])]
-            raise _nothing_read(errors, len(self.sources))
-        if n_pending:
-            yield self._lsst_bunch(pending, names)
+        rows = RubinRows(names)
+        options = {"extensions": extensions, "max_side": RUBIN_MAX_SIDE}
+        if self._in_parallel():
+            filled = self._parallel(read_rubin_files, typed, rows, {"columns": names, **options})
+        else:
+            filled = iter_rubin_files(typed, rows, on_error=self.on_error, **options)
+        yield from self._batches(filled, rows, lambda chunk: self._lsst_bunch(chunk, names))
 
-    def _lsst_bunch(self, chunks: list[dict[str, Any]], names: list[str]) -> Bunch:
+    def _lsst_bunch(self, chunk: dict[str, Any], names: list[str]) -> Bunch:
         errors, self.errors = self.errors, []
         return _lsst_bunch(
-            chunks,
+            [chunk],
             errors,
             len(self.sources),
             self.stamp_size,
@@ -307,28 +305,3 @@ class _Stream:
             self.psf,
             self.on_error,
         )
-
-
-def _split(
-    chunks: list[dict[str, Any]], n: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cut decoded Rubin chunks after their first ``n`` alerts (errors go with the first part)."""
-    head: list[dict[str, Any]] = []
-    while n:
-        chunk = chunks.pop(0)
-        size = len(chunk["cutouts"])
-        if size <= n:
-            head.append(chunk)
-            n -= size
-            continue
-        listed = ("cutouts", "extensions")
-        first = {key: chunk[key][:n] for key in listed}
-        rest = {key: chunk[key][n:] for key in listed}
-        first["rows"] = {name: values[:n] for name, values in chunk["rows"].items()}
-        rest["rows"] = {name: values[n:] for name, values in chunk["rows"].items()}
-        first.update(errors=chunk["errors"], n_kept=chunk["n_kept"])
-        rest.update(errors=[], n_kept=0)
-        head.append(first)
-        chunks.insert(0, rest)
-        n = 0
-    return head, chunks

@@ -1,17 +1,19 @@
 """Decode Rubin (LSST) alerts into cutouts and metadata rows, and assemble stamp sets.
 
-:func:`read_rubin_files` runs in reader worker processes: it reads a chunk of sources (Avro
-container files, Confluent wire packets, Parquet exports), decodes each alert's three cutouts
-(PRIMARY image, and on request the ``UNCERT`` variance and the ``PSFIMAGE``) at their own sizes
-with :func:`skrb.io._cutouts.decode_cutouts` (so statuses and masking are the ZTF reader's), and
-collects the metadata. :func:`assemble` then places every cutout, centred, in stamps of one
-side (NaN padding, or a centred crop of larger cutouts). Kept free of astropy imports.
+:func:`iter_rubin_files` reads sources (Avro container files, Confluent wire packets, Parquet
+exports, a broker's rows) one alert at a time into :class:`RubinRows` (:func:`read_rubin_files`
+reads a chunk of sources whole, in reader worker processes). Each alert's three cutouts
+(PRIMARY image, and on request the ``UNCERT`` variance and the ``PSFIMAGE``) are decoded at their
+own sizes with :func:`skrb.io._cutouts.decode_cutouts` (so statuses and masking are the ZTF
+reader's), and the metadata collected. :func:`assemble` then places every cutout, centred, in
+stamps of one side (NaN padding, or a centred crop of larger cutouts). Kept free of astropy
+imports.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -28,7 +30,9 @@ from skrb.io._wire import read_wire_record
 __all__ = [
     "LSST_COLUMNS",
     "RUBIN_MAX_SIDE",
+    "RubinRows",
     "assemble",
+    "iter_rubin_files",
     "iter_rubin_records",
     "read_rubin_files",
     "rubin_value",
@@ -117,32 +121,78 @@ def _alert_name(record: dict[str, Any], source: Any) -> str:
     return "" if known is None else f"diaSourceId {known}: "
 
 
-def read_rubin_files(
-    sources: Sequence[tuple[str, str | bytes, str]],
+class RubinRows:
+    """Decoded Rubin alerts and failures, gathered until :meth:`take` hands them over as a chunk.
+
+    A chunk is a dict: ``cutouts`` (per alert, its three images at their own sizes, None where
+    missing or unreadable), ``extensions`` (per alert, each panel's ``{HDU name: image}``),
+    metadata ``rows`` (the ``columns``, ``schema``, ``file``, ``record``, ``status``,
+    ``n_nonfinite``), ``errors`` (``(source, record, reason)`` met since the last chunk) and
+    ``n_kept`` (how many of those errors are about alerts that were kept).
+    """
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self.names = (*self.columns, "schema", "file", "record", "status", "n_nonfinite")
+        self.cutouts: list[list[np.ndarray | None]] = []
+        self.planes: list[list[dict[str, np.ndarray]]] = []
+        self.rows: dict[str, list[Any]] = {name: [] for name in self.names}
+        self.errors: list[tuple[str, int, str]] = []
+        self.n_kept = 0
+
+    def __len__(self) -> int:
+        return len(self.cutouts)
+
+    def add(self, chunk: dict[str, Any]) -> None:
+        """Append the alerts and errors of a chunk (e.g. one read by a worker process)."""
+        self.cutouts.extend(chunk["cutouts"])
+        self.planes.extend(chunk["extensions"])
+        for name, values in chunk["rows"].items():
+            self.rows[name].extend(values)
+        self.errors.extend(chunk["errors"])
+        self.n_kept += chunk["n_kept"]
+
+    def take(self, n: int | None = None) -> dict[str, Any]:
+        """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""
+        n = len(self) if n is None else min(n, len(self))
+        chunk = {
+            "cutouts": self.cutouts[:n],
+            "extensions": self.planes[:n],
+            "rows": {name: values[:n] for name, values in self.rows.items()},
+            "errors": self.errors,
+            "n_kept": self.n_kept,
+        }
+        del self.cutouts[:n], self.planes[:n]
+        for values in self.rows.values():
+            del values[:n]
+        self.errors = []
+        self.n_kept = 0
+        return chunk
+
+
+def iter_rubin_files(
+    sources: Iterable[tuple[str, Any, str]],
+    rows: RubinRows,
     *,
-    columns: Sequence[str],
     extensions: Sequence[str],
     on_error: str,
     max_side: int = RUBIN_MAX_SIDE,
-) -> dict[str, Any]:
-    """Read a chunk of ``(name, path or bytes, kind)`` Rubin sources (runs in worker processes).
+) -> Iterator[None]:
+    """Decode ``(name, source, kind)`` Rubin sources into ``rows``, one alert at a time.
 
-    Returns ``cutouts`` (per alert, its three images at their own sizes, None where missing or
-    unreadable), ``extensions`` (per alert, each panel's ``{HDU name: image}``), metadata
-    ``rows`` (``columns``, ``schema``, ``file``, ``record``, ``status``, ``n_nonfinite``),
-    ``errors`` (``(source, record, reason)``) and ``n_kept`` (errors about alerts kept), as the
-    ZTF reader does: an alert with a missing or unreadable cutout is kept with its status.
+    Sources are as :func:`iter_rubin_records` takes them. Yields after each alert added (or
+    left out), so that a caller can hand ``rows`` over in batches while a multi-record
+    container is still being read: memory then holds one Avro block (or Parquet record batch)
+    and the alerts not yet taken. As the ZTF reader does, an alert with a missing or
+    unreadable cutout is kept with its status and listed in ``rows.errors`` (``rows.n_kept``
+    counts those entries); ``on_error="raise"`` raises a :class:`ReadError` for it and for any
+    failure.
     """
-    keep = tuple(columns)  # top-level fields asked for, kept by the reader schemas
-    cutouts: list[list[np.ndarray | None]] = []
-    planes: list[list[dict[str, np.ndarray]]] = []
-    names = (*columns, "schema", "file", "record", "status", "n_nonfinite")
-    rows: dict[str, list[Any]] = {name: [] for name in names}
-    errors: list[tuple[str, int, str]] = []
-    n_kept = 0
+    keep = rows.columns  # top-level fields asked for, kept by the reader schemas
+    names, errors = rows.names, rows.errors
 
     def fail(name: str, index: int, exc: BaseException | str) -> None:
-        record_error(errors, on_error, name, index, exc)
+        record_error(rows.errors, on_error, name, index, exc)
 
     for name, source, kind in sources:
         records = iter_rubin_records(source, kind, keep)
@@ -151,6 +201,7 @@ def read_rubin_files(
             label = _alert_name(record, dia_source)
             if not isinstance(dia_source, dict):
                 fail(name, index, f"{label}the alert has no 'diaSource' record.")
+                yield
                 continue
             decoded = decode_cutouts(
                 [record.get(field) for field in CUTOUT_FIELDS],
@@ -159,29 +210,44 @@ def read_rubin_files(
             )
             if decoded.status != OK:
                 fail(name, index, f"{label}{decoded.status}")
-                n_kept += 1
+                rows.n_kept += 1
             if decoded.n_nonfinite:
                 errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
-                n_kept += 1
+                rows.n_kept += 1
             if "UNCERT" in extensions:  # asked for: say where it is absent (NaN variance)
                 note = missing_plane_note(decoded, "UNCERT", "variance")
                 if note is not None:
                     errors.append((name, index, f"{label}{note}"))
-                    n_kept += 1
-            cutouts.append(decoded.images)
-            planes.append(decoded.extensions or [{}, {}, {}])
-            for column in columns:
-                rows[column].append(rubin_value(record, dia_source, column))
+                    rows.n_kept += 1
+            rows.cutouts.append(decoded.images)
+            rows.planes.append(decoded.extensions or [{}, {}, {}])
+            for column in keep:
+                rows.rows[column].append(rubin_value(record, dia_source, column))
             values = (version, name, index, decoded.status, decoded.n_nonfinite)
-            for column, value in zip(names[len(columns) :], values, strict=True):
-                rows[column].append(value)
-    return {
-        "cutouts": cutouts,
-        "extensions": planes,
-        "rows": rows,
-        "errors": errors,
-        "n_kept": n_kept,
-    }
+            for column, value in zip(names[len(keep) :], values, strict=True):
+                rows.rows[column].append(value)
+            yield
+
+
+def read_rubin_files(
+    sources: Sequence[tuple[str, Any, str]],
+    *,
+    columns: Sequence[str],
+    extensions: Sequence[str],
+    on_error: str,
+    max_side: int = RUBIN_MAX_SIDE,
+) -> dict[str, Any]:
+    """Read a chunk of ``(name, source, kind)`` Rubin sources whole (runs in worker processes).
+
+    Returns the chunk of :class:`RubinRows`: see :func:`iter_rubin_files` for what is kept and
+    what is listed in ``errors``.
+    """
+    rows = RubinRows(columns)
+    for _ in iter_rubin_files(
+        sources, rows, extensions=extensions, on_error=on_error, max_side=max_side
+    ):
+        pass
+    return rows.take()
 
 
 def _window(size: int, target: int) -> tuple[slice, slice]:
