@@ -195,7 +195,11 @@ def iter_rubin_files(
         record_error(rows.errors, on_error, name, index, exc)
 
     for name, source, kind in sources:
-        records = iter_rubin_records(source, kind, keep)
+        # walk_records counts a damaged block's records from the RecordGap itself
+        records = (
+            pair[0] if isinstance(pair[0], RecordGap) else pair
+            for pair in iter_rubin_records(source, kind, keep)
+        )
         for index, (record, version) in walk_records(records, partial(fail, name)):
             dia_source = record.get("diaSource")
             label = _alert_name(record, dia_source)
