@@ -16,6 +16,7 @@ from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records, walk_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
 from skrb.io._errors import one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
+from skrb.io._row_buffer import RowBuffer
 
 __all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files", "stamp_data"]
 
@@ -98,8 +99,8 @@ def _alert_name(record: Any) -> str:
     return "" if candid is None else f"candid {candid}: "
 
 
-class AlertRows:
-    """Decoded alerts and failures, gathered until :meth:`take` hands them over as a chunk.
+class AlertRows(RowBuffer):
+    """Decoded ZTF alerts and failures, gathered until :meth:`take` hands them over as a chunk.
 
     A chunk is a dict: ``data`` (n, 3, S, S) float32, ``shapes`` (n, 3, 2) int16, ``rows``
     (column -> list of n values, with ``file``, ``record``, ``status`` and ``n_nonfinite``),
@@ -107,46 +108,20 @@ class AlertRows:
     (how many of those errors are about alerts that were kept).
     """
 
+    per_alert = ("data", "shapes")
+
     def __init__(self, columns: Sequence[str], stamp_size: int) -> None:
         self.columns = tuple(columns)
         self.stamp_size = stamp_size
-        self.stamps: list[np.ndarray] = []
-        self.shapes: list[np.ndarray] = []
-        self.rows: dict[str, list[Any]] = {
-            name: [] for name in (*self.columns, "file", "record", "status", "n_nonfinite")
-        }
-        self.errors: list[tuple[str, int, str]] = []
-        self.n_kept = 0
+        super().__init__((*self.columns, "file", "record", "status", "n_nonfinite"))
+        self.stamps: list[np.ndarray] = self.items["data"]
+        self.shapes: list[np.ndarray] = self.items["shapes"]
 
-    def __len__(self) -> int:
-        return len(self.stamps)
-
-    def add(self, chunk: dict[str, Any]) -> None:
-        """Append the alerts and errors of a chunk (e.g. one read by a worker process)."""
-        self.stamps.extend(chunk["data"])
-        self.shapes.extend(chunk["shapes"])
-        for name, values in chunk["rows"].items():
-            self.rows[name].extend(values)
-        self.errors.extend(chunk["errors"])
-        self.n_kept += chunk["n_kept"]
-
-    def take(self, n: int | None = None) -> dict[str, Any]:
-        """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""
-        n = len(self) if n is None else min(n, len(self))
+    def _pack(self, key: str, values: list[Any]) -> np.ndarray:
+        if values:
+            return np.stack(values)
         side = self.stamp_size
-        chunk = {
-            "data": np.stack(self.stamps[:n]) if n else np.empty((0, 3, side, side), "f4"),
-            "shapes": np.stack(self.shapes[:n]) if n else np.empty((0, 3, 2), np.int16),
-            "rows": {name: values[:n] for name, values in self.rows.items()},
-            "errors": self.errors,
-            "n_kept": self.n_kept,
-        }
-        del self.stamps[:n], self.shapes[:n]
-        for values in self.rows.values():
-            del values[:n]
-        self.errors = []
-        self.n_kept = 0
-        return chunk
+        return np.empty((0, 3, side, side), "f4") if key == "data" else np.empty((0, 3, 2), "i2")
 
 
 def iter_alert_files(

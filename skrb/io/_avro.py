@@ -8,10 +8,10 @@ need. A reader schema that keeps only the alert identifiers, ``candidate`` and t
 The container (header, blocks, sync markers) is parsed here, one block at a time (a bundle of
 thousands of alerts is never held whole), and the parsed schemas are cached by the header's
 schema text: fastavro would otherwise re-parse the ~200-field ZTF schema for every single-alert
-file, which costs as much as decoding the alert. Codecs: null, deflate and snappy here, each
-block inflated no further than 16 MiB per record it announces (a decompression bomb is refused
-before it fills memory); any other codec fastavro knows (zstandard, bzip2, xz, lz4) goes through
-``fastavro.reader``, unbounded.
+file, which costs as much as decoding the alert. Every codec fastavro writes (null, deflate,
+snappy, bzip2, xz, zstandard, lz4) is decompressed by :mod:`skrb.io._avro_codecs`, each block no
+further than 16 MiB per record it announces: a decompression bomb is refused before it fills
+memory, and loses only its block's records.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, BinaryIO, NamedTuple
@@ -29,6 +28,7 @@ import numpy as np
 
 from skrb.io import _avro_skip
 
+from skrb.io._avro_codecs import MAX_RECORD_BYTES, CodecUnavailable, decompressor
 from skrb.io._errors import ReadError
 
 __all__ = [
@@ -291,62 +291,6 @@ def _iter_blocks(stream: BinaryIO, sync: bytes) -> Iterator[tuple[int, bytes]]:
         yield count, block
 
 
-# No alert record comes near this once decompressed (a ZTF alert is ~0.1 MB, a Rubin one with
-# its history and cutouts under 1 MB): a block may inflate to this much per record it holds.
-_MAX_RECORD_BYTES = 16 * 2**20
-
-
-def _too_large(max_bytes: int) -> ValueError:
-    return ValueError(
-        f"corrupt Avro block: it inflates beyond {max_bytes} bytes, more than "
-        f"{_MAX_RECORD_BYTES // 2**20} MiB per record it announces (a decompression bomb?)."
-    )
-
-
-def _inflate(block: bytes, max_bytes: int) -> bytes:
-    inflater = zlib.decompressobj(-15)
-    data = inflater.decompress(block, max_bytes + 1)
-    if len(data) > max_bytes:
-        raise _too_large(max_bytes)
-    return data
-
-
-def _unsnappy(block: bytes, max_bytes: int) -> bytes:
-    import cramjam
-
-    size, _ = _read_varint(block)  # raw snappy starts with the uncompressed length
-    if size > max_bytes:
-        raise _too_large(max_bytes)
-    data = bytes(cramjam.snappy.decompress_raw(block[:-4]))
-    if zlib.crc32(data) != int.from_bytes(block[-4:], "big"):
-        raise ValueError("corrupt snappy block: CRC mismatch.")
-    return data
-
-
-def _read_varint(raw: bytes) -> tuple[int, int]:
-    """Decode an unsigned varint (snappy's preamble) at the start of ``raw``."""
-    result = shift = pos = 0
-    while pos < len(raw) and shift < 64:
-        byte = raw[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-    raise ValueError("corrupt snappy block: malformed length preamble.")
-
-
-def _no_codec(block: bytes, max_bytes: int) -> bytes:
-    return bytes(block)
-
-
-_CODECS: dict[str, Callable[[bytes, int], bytes]] = {
-    "null": _no_codec,
-    "deflate": _inflate,
-    "snappy": _unsnappy,
-}
-
-
 class RecordGap(NamedTuple):
     """Records of an Avro block that could not be decoded, yielded in their place.
 
@@ -406,14 +350,12 @@ def _iter_stream(
     writer, reader = schemas(meta["avro.schema"])
     plan = None if plans is None else plans(meta["avro.schema"])
     codec = meta.get("avro.codec", b"null").decode("ascii", "replace") or "null"
-    decompress = _CODECS.get(codec)
-    if decompress is None:  # a codec fastavro knows but we do not parse ourselves
-        stream.seek(0)
-        yield from fastavro.reader(stream, reader_schema=reader)
-        return
+    decompress = decompressor(codec)
     for count, block in _iter_blocks(stream, sync):
         try:
-            raw = decompress(block, max(count, 1) * _MAX_RECORD_BYTES)
+            raw = decompress(block, max(count, 1) * MAX_RECORD_BYTES)
+        except CodecUnavailable:  # the same for every block: the file is refused
+            raise
         except Exception as exc:  # noqa: BLE001 - a damaged block loses only its records
             yield RecordGap(count, f"its Avro block could not be decompressed ({_reason(exc)})")
             continue

@@ -24,6 +24,7 @@ from skrb.io._cutouts import OK, decode_cutouts, missing_plane_note, nonfinite_n
 from skrb.io._errors import record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._parquet import iter_parquet_records, parquet_signature
+from skrb.io._row_buffer import RowBuffer
 from skrb.io._rubin_schemas import container_schemas, container_version, infer_version
 from skrb.io._wire import read_wire_record
 
@@ -121,7 +122,7 @@ def _alert_name(record: dict[str, Any], source: Any) -> str:
     return "" if known is None else f"diaSourceId {known}: "
 
 
-class RubinRows:
+class RubinRows(RowBuffer):
     """Decoded Rubin alerts and failures, gathered until :meth:`take` hands them over as a chunk.
 
     A chunk is a dict: ``cutouts`` (per alert, its three images at their own sizes, None where
@@ -131,43 +132,14 @@ class RubinRows:
     ``n_kept`` (how many of those errors are about alerts that were kept).
     """
 
+    per_alert = ("cutouts", "extensions")
+
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
         self.names = (*self.columns, "schema", "file", "record", "status", "n_nonfinite")
-        self.cutouts: list[list[np.ndarray | None]] = []
-        self.planes: list[list[dict[str, np.ndarray]]] = []
-        self.rows: dict[str, list[Any]] = {name: [] for name in self.names}
-        self.errors: list[tuple[str, int, str]] = []
-        self.n_kept = 0
-
-    def __len__(self) -> int:
-        return len(self.cutouts)
-
-    def add(self, chunk: dict[str, Any]) -> None:
-        """Append the alerts and errors of a chunk (e.g. one read by a worker process)."""
-        self.cutouts.extend(chunk["cutouts"])
-        self.planes.extend(chunk["extensions"])
-        for name, values in chunk["rows"].items():
-            self.rows[name].extend(values)
-        self.errors.extend(chunk["errors"])
-        self.n_kept += chunk["n_kept"]
-
-    def take(self, n: int | None = None) -> dict[str, Any]:
-        """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""
-        n = len(self) if n is None else min(n, len(self))
-        chunk = {
-            "cutouts": self.cutouts[:n],
-            "extensions": self.planes[:n],
-            "rows": {name: values[:n] for name, values in self.rows.items()},
-            "errors": self.errors,
-            "n_kept": self.n_kept,
-        }
-        del self.cutouts[:n], self.planes[:n]
-        for values in self.rows.values():
-            del values[:n]
-        self.errors = []
-        self.n_kept = 0
-        return chunk
+        super().__init__(self.names)
+        self.cutouts: list[list[np.ndarray | None]] = self.items["cutouts"]
+        self.planes: list[list[dict[str, np.ndarray]]] = self.items["extensions"]
 
 
 def iter_rubin_files(

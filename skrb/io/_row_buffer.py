@@ -1,0 +1,54 @@
+"""Gather decoded alerts until a reader hands them over in chunks (a batch, a worker's output)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["RowBuffer"]
+
+
+class RowBuffer:
+    """Decoded alerts, their metadata rows and the failures met, until :meth:`take`.
+
+    A chunk is a dict: one list (or what :meth:`_pack` makes of it) per key of
+    :attr:`per_alert`, one entry per alert; ``rows`` (metadata column -> list of values);
+    ``errors`` (``(file, record, reason)`` met since the last chunk) and ``n_kept`` (how many
+    of those errors are about alerts that were kept). Subclasses name :attr:`per_alert`.
+    """
+
+    per_alert: tuple[str, ...] = ()
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.items: dict[str, list[Any]] = {key: [] for key in self.per_alert}
+        self.rows: dict[str, list[Any]] = {name: [] for name in names}
+        self.errors: list[tuple[str, int, str]] = []
+        self.n_kept = 0
+
+    def __len__(self) -> int:
+        return len(self.items[self.per_alert[0]])
+
+    def add(self, chunk: dict[str, Any]) -> None:
+        """Append the alerts and errors of a chunk (e.g. one read by a worker process)."""
+        for key, values in self.items.items():
+            values.extend(chunk[key])
+        for name, values in chunk["rows"].items():
+            self.rows[name].extend(values)
+        self.errors.extend(chunk["errors"])
+        self.n_kept += chunk["n_kept"]
+
+    def take(self, n: int | None = None) -> dict[str, Any]:
+        """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""
+        n = len(self) if n is None else min(n, len(self))
+        chunk = {key: self._pack(key, values[:n]) for key, values in self.items.items()}
+        chunk["rows"] = {name: values[:n] for name, values in self.rows.items()}
+        chunk.update(errors=self.errors, n_kept=self.n_kept)
+        for values in (*self.items.values(), *self.rows.values()):
+            del values[:n]
+        self.errors = []
+        self.n_kept = 0
+        return chunk
+
+    def _pack(self, key: str, values: list[Any]) -> Any:
+        """Return what a chunk holds for ``key``: the list itself, unless a subclass packs it."""
+        return values
