@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from skrb._panels import PANELS
-from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records, walk_records
+from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_alert_records, walk_records
 from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
 from skrb.io._errors import one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE

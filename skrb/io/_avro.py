@@ -27,7 +27,6 @@ import fastavro
 import numpy as np
 
 from skrb.io import _avro_skip
-
 from skrb.io._avro_codecs import MAX_RECORD_BYTES, CodecUnavailable, decompressor
 from skrb.io._errors import ReadError
 
