@@ -100,7 +100,10 @@ def test_balanced_seeded_subsample(release):
     assert len(draws) > 1
     with pytest.raises(ValueError, match=r"needs 5 bogus stamp sets but only 4"):
         load_autoscan(release, n_samples=10, on_error="skip")
-    with pytest.raises(ValueError, match=r"'n_samples' parameter of load_autoscan must be an int in the range \[2, inf\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"'n_samples' parameter of load_autoscan must be an int in the range \[2, inf\)",
+    ):
         load_autoscan(release, n_samples=1)
 
 
