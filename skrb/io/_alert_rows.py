@@ -89,7 +89,7 @@ def alert_file_rows(
         if kind != "container":
             fail(-1, f"ValueError: ZTF alerts in a {kind} file are not read; write them as Avro.")
             return rows, errors
-        records: Iterable[Any] = iter_alert_records(source)
+        records: Iterable[Any] = iter_alert_records(source, columns)  # those fields only
         make_row = _ztf_row
     else:
         records = (record for record, _ in iter_rubin_records(source, kind, columns))
