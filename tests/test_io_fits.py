@@ -50,6 +50,32 @@ def test_fast_decoder_equals_astropy_on_every_real_cutout():
     assert n_fast == 3 * 534
 
 
+@pytest.mark.shared_data
+def test_isal_and_zlib_inflate_every_real_cutout_alike(monkeypatch):
+    import zlib
+
+    import skrb.io._fitsio as fitsio
+
+    files = sorted(shared_path("ztf_alerts").rglob("*.avro"))[:40]
+    cutouts = []
+    for path in files:
+        with open(path, "rb") as handle:
+            for record in fastavro.reader(handle):
+                cutouts += [record[field]["stampData"] for field in CUTOUT_FIELDS]
+    damaged = [cutouts[0][: len(cutouts[0]) // 2], cutouts[1][:12] + b"\xff" * 40]
+    assert fitsio._inflate_lib is not zlib, "isal is a dependency: it should be the inflater"
+    fast = [decode_fits_image(raw, max_side=63) for raw in cutouts]
+    for raw in damaged:
+        with pytest.raises(ValueError, match="corrupt gzip stream"):
+            decode_fits_image(raw, max_side=63)
+    monkeypatch.setattr(fitsio, "_inflate_lib", zlib)
+    for raw, image in zip(cutouts, fast, strict=True):
+        np.testing.assert_array_equal(decode_fits_image(raw, max_side=63), image)
+    for raw in damaged:
+        with pytest.raises(ValueError, match="corrupt gzip stream"):
+            decode_fits_image(raw, max_side=63)
+
+
 @pytest.mark.parametrize(
     ("dtype", "header"),
     [
