@@ -223,16 +223,30 @@ def _select_hdu(
 
 
 def _gunzip(raw: bytes, max_bytes: int | None = None) -> bytes:
-    """Decompress a gzip stream of one or more members (zlib checks each member's CRC).
+    """Decompress a gzip stream of one or more members (each member's CRC is checked).
 
     With ``max_bytes``, a stream that inflates beyond it is refused as soon as it does, having
-    inflated at most ``max_bytes + 1`` bytes.
+    inflated at most ``max_bytes + 1`` bytes. ISA-L inflates where it is installed; any stream
+    it refuses is handed to zlib, whose verdict and message stand, so that the results and the
+    errors are zlib's.
     """
+    if _inflate_lib is zlib:
+        return _inflate(raw, max_bytes, fast=False)
+    try:
+        return _inflate(raw, max_bytes, fast=True)
+    except ValueError:
+        return _inflate(raw, max_bytes, fast=False)
+
+
+def _inflate(raw: bytes, max_bytes: int | None, *, fast: bool) -> bytes:
     parts: list[bytes] = []
     total = 0
     try:
         while True:
-            inflater = _inflate_lib.decompressobj(_GZIP_WBITS)
+            # ISA-L ignores the reserved bits of a member's FLG byte, which zlib refuses
+            reserved = raw[3] & 0xE0 if len(raw) > 3 else 0
+            lib = _inflate_lib if fast and not reserved else zlib
+            inflater = lib.decompressobj(_GZIP_WBITS)
             part = inflater.decompress(raw, 0 if max_bytes is None else max_bytes - total + 1)
             total += len(part)
             if max_bytes is not None and total > max_bytes:
