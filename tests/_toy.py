@@ -11,6 +11,7 @@ import functools
 from typing import Any
 
 import numpy as np
+from _stamps import stamp_set
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -19,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skrb.preprocessing import StampStacker
 from skrb.utils.validation import check_binary_target
 
-__all__ = ["ToyClassifier", "make_toy_stamps", "toy_classifier", "toy_pipeline"]
+__all__ = ["ToyClassifier", "toy_classifier", "toy_pipeline"]
 
 
 class ToyClassifier(ClassifierMixin, BaseEstimator):
@@ -117,42 +118,6 @@ class ToyClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def make_toy_stamps(
-    n_samples: int = 64, stamp_size: int = 5, random_state: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Noise stamp sets where "real" (1) has a bright central pixel in the difference panel.
-
-    Parameters
-    ----------
-    n_samples : int, default=64
-        Number of stamp sets (half real).
-    stamp_size : int, default=5
-        Side of the square stamps.
-    random_state : int, default=0
-        Seed.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, 3, stamp_size, stamp_size)
-        float32 stamp sets.
-    y : ndarray of shape (n_samples,)
-        Labels, 1 = real.
-
-    Examples
-    --------
-    >>> from _toy import make_toy_stamps
-    >>> X, y = make_toy_stamps(4)
-    >>> X.shape, y.tolist()
-    ((4, 3, 5, 5), [1, 0, 1, 0])
-    """
-    rng = np.random.default_rng(random_state)
-    X = rng.normal(0.0, 0.3, size=(n_samples, 3, stamp_size, stamp_size)).astype(np.float32)
-    y = (np.arange(n_samples) % 2 == 0).astype(int)
-    c = stamp_size // 2
-    X[y == 1, 2, c, c] += 3.0
-    return X, y
-
-
 @functools.cache
 def toy_pipeline(layout: str = "dia") -> Pipeline:
     """Build (once) a fitted ``Pipeline([("stacker", StampStacker(layout)), ("classifier", ...)])``.
@@ -165,16 +130,18 @@ def toy_pipeline(layout: str = "dia") -> Pipeline:
     Returns
     -------
     pipeline : Pipeline
-        Fitted on :func:`make_toy_stamps` (cached: the same object on every call).
+        Fitted on the ``"point"`` stamp set of ``tests/_stamps.py`` (cached: the same object
+        on every call).
 
     Examples
     --------
-    >>> from _toy import make_toy_stamps, toy_pipeline
-    >>> X, y = make_toy_stamps(8, random_state=1)
+    >>> from _stamps import stamp_set
+    >>> from _toy import toy_pipeline
+    >>> X, y = stamp_set("point", n=8)
     >>> toy_pipeline().predict(X).shape
     (8,)
     """
-    X, y = make_toy_stamps()
+    X, y = stamp_set("point")
     pipe = Pipeline([("stacker", StampStacker(layout)), ("classifier", ToyClassifier())])
     return pipe.fit(X, y)
 

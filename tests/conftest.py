@@ -1,4 +1,10 @@
-"""Shared fixtures: the real data in ../shared/data (skipped with a reason where absent)."""
+"""Shared fixtures: the test stamp sets and the real data in ../shared/data.
+
+The stamp sets (``dia_stamps``, ``nodia_stamps``, ``braai_stamps``, ``pair_stamps``,
+``point_stamps``, ``simulated_stamps``) are built once per session and are read-only: a test
+that changes one works on ``X.copy()`` (writing into the shared array raises). They are
+documented in ``tests/_stamps.py``. The real data are skipped with a reason where absent.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _stamps import stamp_set
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -45,7 +52,53 @@ def checkpoint_dir() -> Path:
 
 @pytest.fixture
 def rng() -> np.random.Generator:
+    """A fresh seeded generator for a test's own random numbers (not stamp sets)."""
     return np.random.default_rng(0)
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+@pytest.fixture(scope="session")
+def dia_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 24 separable blob stamp sets of 36 pixels (the DIA CNN's smallest), read-only."""
+    return _read_only(*stamp_set("dia"))
+
+
+@pytest.fixture(scope="session")
+def nodia_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 24 separable blob stamp sets of 26 pixels (noDIA's smallest), read-only."""
+    return _read_only(*stamp_set("nodia"))
+
+
+@pytest.fixture(scope="session")
+def braai_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 24 separable blob stamp sets of 20 pixels (braai's smallest), read-only."""
+    return _read_only(*stamp_set("braai"))
+
+
+@pytest.fixture(scope="session")
+def pair_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 32 blob stamp sets of 12 pixels for the tiny transformers, read-only."""
+    return _read_only(*stamp_set("pair"))
+
+
+@pytest.fixture(scope="session")
+def point_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 64 stamp sets of 5 pixels, real = one bright difference pixel (the toy CNN's
+    training set, tests/_toy.py), read-only."""
+    return _read_only(*stamp_set("point"))
+
+
+@pytest.fixture(scope="session")
+def simulated_stamps() -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)``: 60 DES-like stamp sets of 51 pixels from ``make_stamps`` (seed 0), read-only."""
+    from skrb.datasets import make_stamps
+
+    return _read_only(*make_stamps(60, survey="des", random_state=0))
 
 
 @pytest.fixture(scope="session")

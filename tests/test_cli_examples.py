@@ -60,7 +60,7 @@ def _force(argv: list[str], option: str, value: str) -> list[str]:
 
 def _autoscan_release(root, n=64, side=36):
     """A tiny release in the autoScan layout (FITS stamps + labels CSV)."""
-    X, y = blob_stamps(n, side, np.random.default_rng(0))
+    X, y = blob_stamps(n, side, seed=0)
     folder = root / "stamps0" / "SNWG" / "Archive" / "Y1" / "20130901" / "01"
     folder.mkdir(parents=True)
     lines = ["ID,OBJECT_TYPE"]

@@ -146,7 +146,7 @@ def serial_search():
     from skrb.models import DIAClassifier
     from skrb.preprocessing import StampStacker
 
-    X, y = blob_stamps(24, 36, np.random.default_rng(0))
+    X, y = blob_stamps(24, 36, seed=0)
     X = StampStacker("dia").transform(X)
     quick = dict(epochs=1, verbose=0, batch_size=8, validation_split=0.0)
     quick.update(random_state=0, deterministic=True)  # seeded fits

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from _toy import ToyClassifier, make_toy_stamps, toy_classifier, toy_pipeline
+from _stamps import stamp_set
+from _toy import ToyClassifier, toy_classifier, toy_pipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
@@ -24,7 +25,7 @@ from skrb.preprocessing import StampStacker
 
 @pytest.fixture(scope="module")
 def stamps():
-    return make_toy_stamps(12, random_state=5)
+    return stamp_set("point", n=12, seed=5)
 
 
 def _tape_saliency(model, images, target=None):

@@ -33,7 +33,7 @@ QUICK = dict(epochs=1, verbose=0, batch_size=16)
 
 
 def images(cls, n=24, size=None, seed=0):
-    X, y = blob_stamps(n, size or SMALL[cls], np.random.default_rng(seed))
+    X, y = blob_stamps(n, size or SMALL[cls], seed=seed)
     return StampStacker(cls.layout).transform(X), y
 
 
@@ -226,7 +226,7 @@ def test_errors_are_clear(fitted):
     with pytest.raises(ValueError, match="binary"):
         DIAClassifier(**QUICK).fit(X, np.arange(len(X)) % 3)
     with pytest.raises(ValueError, match=r"StampStacker\(layout='dia'\)"):
-        DIAClassifier(**QUICK).fit(blob_stamps(4, 36, np.random.default_rng(0))[0], y[:4])
+        DIAClassifier(**QUICK).fit(blob_stamps(4, 36, seed=0)[0], y[:4])
     with pytest.raises(ValueError, match="feature"):
         DIAClassifier(**QUICK).fit(np.zeros((4, 10), np.float32), y[:4])
     big, _ = images(DIAClassifier, n=2, size=51)

@@ -19,7 +19,7 @@ QUICK = dict(epochs=1, verbose=0, batch_size=16, validation_split=0.0)
 
 
 def nodia_images(n=30, seed=0):
-    X, y = blob_stamps(n, 26, np.random.default_rng(seed))
+    X, y = blob_stamps(n, 26, seed=seed)
     return StampStacker("nodia").transform(X), y
 
 

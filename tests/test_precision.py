@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from _stamps import blob_stamps
 
@@ -76,7 +75,7 @@ def test_explicit_policies_pass_through():
 @pytest.mark.parametrize("extra", ["amx_bf16", "avx512_bf16"])
 def test_classifier_builds_and_reports_the_auto_policy(mocked_cpu, capsys, extra):
     mocked_cpu(extra)
-    X, y = blob_stamps(16, 36, np.random.default_rng(0))
+    X, y = blob_stamps(16, 36, seed=0)
     X = StampStacker("dia").transform(X)
     clf = DIAClassifier(dtype_policy="auto", epochs=1, batch_size=8, verbose=2).fit(X, y)
     expected = "mixed_bfloat16" if extra == "amx_bf16" else "float32"
@@ -88,7 +87,7 @@ def test_classifier_builds_and_reports_the_auto_policy(mocked_cpu, capsys, extra
 
 def test_library_default_stays_float32():
     assert NoDIAClassifier().dtype_policy is None
-    X, y = blob_stamps(16, 26, np.random.default_rng(0))
+    X, y = blob_stamps(16, 26, seed=0)
     clf = NoDIAClassifier(epochs=1, batch_size=8, verbose=0).fit(
         StampStacker("nodia").transform(X), y
     )

@@ -26,7 +26,7 @@ QUICK.update(random_state=0, deterministic=True)
 
 
 def _images(layout, size):
-    X, y = blob_stamps(12, size, np.random.default_rng(0))
+    X, y = blob_stamps(12, size, seed=0)
     return StampStacker(layout).transform(X), y
 
 

@@ -5,6 +5,7 @@ import pickle
 import keras
 import numpy as np
 import pytest
+from _stamps import blob_stamps
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
@@ -29,7 +30,6 @@ from skrb.models._transformer_layers import (
     StackPanels,
 )
 from skrb.preprocessing import StampStacker
-from tests._stamps import blob_stamps
 
 # Two stages of one block: the smallest network with every part (tracing it dominates a fit).
 _TINY = dict(
@@ -127,7 +127,7 @@ def test_architecture_parameters_are_checked():
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = blob_stamps(32, 12, np.random.default_rng(0))
+    X, y = blob_stamps(32, 12, seed=0)
     return X, y
 
 
@@ -237,7 +237,7 @@ def test_random_orientation_moves_whole_stamp_sets():
 
 @pytest.mark.parametrize("cls", [DIAClassifier, NoDiffTransformerClassifier])
 def test_augment_trains_on_the_fly_and_leaves_the_network_alone(cls):
-    X, y = blob_stamps(32, 36, np.random.default_rng(1))
+    X, y = blob_stamps(32, 36, seed=1)
     images = StampStacker(cls.layout).fit_transform(X)
     params = _TINY if cls is NoDiffTransformerClassifier else dict(epochs=1, verbose=0)
     clf = cls(**params, augment=True).fit(images, y)
