@@ -19,13 +19,13 @@ from skrb.models import (
     load_checkpoint,
 )
 from skrb.persistence import ModelFileError, load_model, save_model
+from skrb.preprocessing import StampStacker
 
 
 @pytest.fixture(scope="module")
-def images():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(8, 36, 108, 1)).astype(np.float32)
-    return X, np.array([0, 1] * 4)
+def images(dia_stamps):
+    X, y = dia_stamps[0][:8], dia_stamps[1][:8]
+    return StampStacker("dia").transform(X), y
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,9 @@ def _poisoned(clf, rows=None):
 
 def test_predict_proba_never_returns_nan(fitted, images):
     X, _ = images
-    assert np.isfinite(fitted.predict_proba(X)).all()
+    proba = fitted.predict_proba(X)  # the healthy network's probabilities pass unchanged
+    np.testing.assert_allclose(proba, np.asarray(fitted.model_(X, training=False)), atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     with pytest.raises(NonFiniteError, match="for 8 of 8 sample\\(s\\) \\(first at index 0\\)"):
         _poisoned(fitted).predict_proba(X)
     with pytest.raises(NonFiniteError) as info:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from _stamps import blob_stamps
 
 from skrb.models import DIAClassifier, NoDIAClassifier, _precision, cpu_flags, resolve_dtype_policy
 from skrb.preprocessing import StampStacker
@@ -73,9 +72,9 @@ def test_explicit_policies_pass_through():
 
 
 @pytest.mark.parametrize("extra", ["amx_bf16", "avx512_bf16"])
-def test_classifier_builds_and_reports_the_auto_policy(mocked_cpu, capsys, extra):
+def test_classifier_builds_and_reports_the_auto_policy(mocked_cpu, capsys, extra, dia_stamps):
     mocked_cpu(extra)
-    X, y = blob_stamps(16, 36, seed=0)
+    X, y = dia_stamps[0][:16], dia_stamps[1][:16]
     X = StampStacker("dia").transform(X)
     clf = DIAClassifier(dtype_policy="auto", epochs=1, batch_size=8, verbose=2).fit(X, y)
     expected = "mixed_bfloat16" if extra == "amx_bf16" else "float32"
@@ -85,9 +84,9 @@ def test_classifier_builds_and_reports_the_auto_policy(mocked_cpu, capsys, extra
     assert clf.get_params()["dtype_policy"] == "auto"  # the parameter itself is unchanged
 
 
-def test_library_default_stays_float32():
+def test_library_default_stays_float32(nodia_stamps):
     assert NoDIAClassifier().dtype_policy is None
-    X, y = blob_stamps(16, 26, seed=0)
+    X, y = nodia_stamps[0][:16], nodia_stamps[1][:16]
     clf = NoDIAClassifier(epochs=1, batch_size=8, verbose=0).fit(
         StampStacker("nodia").transform(X), y
     )
