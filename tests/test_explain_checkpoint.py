@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _stamps import blob_stamps
 from sklearn.pipeline import Pipeline
 
 from skrb.explain import (
@@ -53,13 +54,10 @@ def _paper_dia_network(path):
 
 @pytest.fixture(scope="module")
 def fixed_stamps():
-    rng = np.random.default_rng(2023)
-    X = rng.normal(0.0, 1.0, size=(10, 3, 51, 51)).astype(np.float32)
-    yy, xx = np.mgrid[:51, :51] - 25
-    source = 8.0 * np.exp(-(xx**2 + yy**2) / 8.0)
-    X[::2, 0] += source  # new point source in search and difference
-    X[::2, 2] += source
-    X[1::2, :2] += source  # a static star, subtracted away
+    # 51-pixel stamps (the published networks' size): real = a new point source in search and
+    # difference, bogus = a static star in search and template, subtracted away.
+    X, _ = blob_stamps(10, 51, seed=2023, amplitude=8.0, sigma=2.0, bogus_star=True)
+    X.flags.writeable = False
     return X
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from _stamps import stamp_set
 from _toy import ToyClassifier, toy_classifier, toy_pipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
@@ -24,8 +23,10 @@ from skrb.preprocessing import StampStacker
 
 
 @pytest.fixture(scope="module")
-def stamps():
-    return stamp_set("point", n=12, seed=5)
+def stamps(point_stamps):
+    """The first 12 of the toy's training set (read-only)."""
+    X, y = point_stamps
+    return X[:12], y[:12]
 
 
 def _tape_saliency(model, images, target=None):

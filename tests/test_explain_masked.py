@@ -8,15 +8,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skrb import make_dia_pipeline
-from skrb.datasets import make_stamps
 from skrb.explain import gradient_saliency, panel_shares
 from skrb.models import DIAClassifier
 from skrb.preprocessing import StampStacker
 
 
 @pytest.fixture(scope="module")
-def dia():
-    X, y = make_stamps(16, random_state=0)
+def dia(simulated_stamps):
+    X, y = (a[:16] for a in simulated_stamps)
     return make_dia_pipeline(epochs=1, batch_size=16, verbose=0, random_state=0).fit(X, y), X
 
 

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from _stamps import stamp_set
 from matplotlib.figure import Figure
 
 from skrb.explain import (
@@ -21,8 +22,8 @@ from skrb.preprocessing import StampStacker
 
 
 @pytest.fixture
-def stamps(rng):
-    return rng.normal(size=(5, 3, 7, 7)).astype(np.float32)
+def stamps():
+    return stamp_set("point", n=5, size=7)[0]
 
 
 def test_plot_saliency_layout_and_titles(stamps, tmp_path):
