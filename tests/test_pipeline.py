@@ -8,7 +8,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skrb import make_braai_pipeline, make_dia_pipeline, make_nodia_pipeline
-from skrb.datasets import make_stamps
 from skrb.models import BraaiClassifier, DIAClassifier, NoDIAClassifier
 from skrb.preprocessing import StampScaler, StampStacker
 
@@ -39,22 +38,24 @@ def test_braai_pipeline_fills_nan_with_zero():
 
 
 @pytest.mark.slow
-def test_grid_search_on_simulated_stamps():
-    X, y = make_stamps(60, survey="des", random_state=0)
+def test_grid_search_on_simulated_stamps(simulated_stamps):
+    X, y = simulated_stamps
     search = GridSearchCV(
         make_nodia_pipeline(random_state=0, validation_split=0.0, **QUICK),
         {"classifier__dense_units": [4, 8]},
         scoring="roc_auc",
         cv=3,
+        error_score="raise",  # a failing fit fails the test (not a NaN score)
     ).fit(X, y)
-    scores = search.cv_results_["mean_test_score"]
-    assert scores.shape == (2,) and np.isfinite(scores).all()
-    proba = search.predict_proba(X.reshape(len(X), -1))  # flattened stamp sets work too
+    assert search.best_estimator_[-1].dense_units == search.best_params_["classifier__dense_units"]
+    proba = search.predict_proba(X)
     assert proba.shape == (60, 2)
+    # flattened stamp sets give the same answer
+    np.testing.assert_array_equal(search.predict_proba(X.reshape(len(X), -1)), proba)
 
 
-def test_checkpoint_pipeline_scores_without_fit(checkpoint_dir):
-    X, y = make_stamps(20, survey="des", random_state=1)
+def test_checkpoint_pipeline_scores_without_fit(checkpoint_dir, simulated_stamps):
+    X, y = (a[:20] for a in simulated_stamps)
     path = checkpoint_dir / "acero_cuellar_2023" / "model_checkpoint_AAD_3s3DH.h5"
     pipe = make_dia_pipeline(path, verbose=0)
     proba = pipe.predict_proba(X)
