@@ -3,6 +3,7 @@
 import joblib
 import numpy as np
 import pytest
+from _stamps import stamp_set
 from astropy.table import Table
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -19,10 +20,8 @@ def _flatten(X):
 
 
 @pytest.fixture
-def stamp_file(tmp_path, rng):
-    y = np.repeat([0, 1], 10)
-    X = rng.normal(size=(20, 3, 7, 7)).astype(np.float32)
-    X[:, 2] += 2.0 * y[:, None, None]
+def stamp_file(tmp_path):
+    X, y = stamp_set("point", n=20, size=7)  # separable: one bright difference pixel
     path = tmp_path / "stamps.npz"
     np.savez(path, X=X, y=y)
     return path, X, y
@@ -103,9 +102,9 @@ def test_unreadable_stamp_file(capsys, tmp_path):
     _one_line_error(capsys, ["compare", "--stamps", str(bad)], "not a readable .npz")
 
 
-def test_stamp_file_without_labels_for_training(capsys, tmp_path, rng):
+def test_stamp_file_without_labels_for_training(capsys, tmp_path, point_stamps):
     path = tmp_path / "unlabelled.npz"
-    np.savez(path, X=rng.normal(size=(4, 3, 5, 5)))
+    np.savez(path, X=point_stamps[0][:4])
     _one_line_error(capsys, ["train", "--stamps", str(path), "-o", "m.skrb"], "no labels")
 
 
@@ -136,7 +135,9 @@ def test_score_stamp_file_with_saved_model(capsys, tmp_path, stamp_file, model_f
     assert len(table) == len(X)
     np.testing.assert_array_equal(table["index"], np.arange(len(X)))
     np.testing.assert_array_equal(table["label"], y)
-    assert np.all((table["p_real"] >= 0) & (table["p_real"] <= 1))
+    # P(real) is the model's own probability of class 1, computed here in-process
+    expected = joblib.load(model_file).predict_proba(X)[:, 1]
+    np.testing.assert_allclose(table["p_real"], expected, rtol=1e-6)
     np.testing.assert_array_equal(table["real"], table["p_real"] >= 0.5)
     # the separable toy data are scored well above chance
     assert np.mean(table["real"] == (table["label"] == 1)) > 0.8

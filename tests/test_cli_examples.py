@@ -7,7 +7,7 @@ import shlex
 
 import numpy as np
 import pytest
-from _stamps import blob_stamps
+from _stamps import stamp_set
 from astropy.io import fits
 from conftest import SHARED_DATA
 
@@ -58,9 +58,9 @@ def _force(argv: list[str], option: str, value: str) -> list[str]:
     return [*argv, option, value]
 
 
-def _autoscan_release(root, n=64, side=36):
-    """A tiny release in the autoScan layout (FITS stamps + labels CSV)."""
-    X, y = blob_stamps(n, side, seed=0)
+def _autoscan_release(root, n=64):
+    """A tiny release in the autoScan layout (FITS stamps + labels CSV) of the "dia" stamp set."""
+    X, y = stamp_set("dia", n=n)
     folder = root / "stamps0" / "SNWG" / "Archive" / "Y1" / "20130901" / "01"
     folder.mkdir(parents=True)
     lines = ["ID,OBJECT_TYPE"]

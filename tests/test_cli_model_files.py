@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _stamps import stamp_set
 
 from skrb.cli import build_parser, main
 
@@ -22,9 +23,10 @@ class _CreatesFile:
 
 
 @pytest.fixture
-def stamps(tmp_path, rng):
+def stamps(tmp_path):
     path = tmp_path / "stamps.npz"
-    np.savez(path, X=rng.normal(size=(4, 3, 51, 51)).astype(np.float32), y=[0, 1, 0, 1])
+    X, y = stamp_set("dia", n=4, size=51)  # the published models' 51-pixel stamps
+    np.savez(path, X=X, y=y)
     return path
 
 
