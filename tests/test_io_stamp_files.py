@@ -11,8 +11,8 @@ from skrb.io import ReadError, read_stamp_file
 
 
 @pytest.fixture
-def stamps(rng) -> tuple[np.ndarray, np.ndarray]:
-    return rng.normal(size=(40, 3, 5, 5)).astype("f4"), np.arange(40) % 2
+def stamps(point_stamps) -> tuple[np.ndarray, np.ndarray]:
+    return point_stamps[0][:40], point_stamps[1][:40]  # read-only
 
 
 def test_reads_npz_npy_and_flattened(tmp_path, stamps):

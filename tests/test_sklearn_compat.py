@@ -11,6 +11,7 @@ import re
 import joblib
 import numpy as np
 import pytest
+from _stamps import stamp_set
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -163,8 +164,8 @@ TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 
 
 @pytest.fixture
-def X(rng):
-    return rng.normal(50.0, 3.0, size=(6, 3, 5, 5)).astype(np.float32)
+def X(point_stamps):
+    return point_stamps[0][:6] + np.float32(50.0)  # a new array: tests may write into it
 
 
 @pytest.mark.parametrize("estimator", TRANSFORMERS, ids=repr)
@@ -260,20 +261,13 @@ def test_one_dimensional_input_is_rejected(estimator, X):
 
 
 # -- composition: Pipeline, GridSearchCV, clone, joblib -------------------------------------------
-def toy_stamp_sets(rng, n=24, side=7):
-    """Real: a point source in the difference; bogus: a dipole. Only the difference differs."""
-    X = rng.normal(100.0, 5.0, size=(n, 3, side, side)).astype(np.float32)
-    X[:, 2] -= 100.0
-    y = np.arange(n) % 2
-    c = side // 2
-    X[y == 1, 2, c, c] += 80.0
-    X[y == 0, 2, c, c - 1] += 60.0
-    X[y == 0, 2, c, c + 1] -= 60.0
-    return X, y
+def toy_stamp_sets():
+    """A fresh copy of 24 7-pixel "point" stamp sets: only the difference tells real from bogus."""
+    return stamp_set("point", n=24, size=7)
 
 
-def test_scaler_then_stacker_pipeline(rng):
-    X, _ = toy_stamp_sets(rng)
+def test_scaler_then_stacker_pipeline():
+    X, _ = toy_stamp_sets()
     pipe = Pipeline([("scaler", StampScaler()), ("stacker", StampStacker("dia"))])
     out = pipe.fit_transform(X)
     np.testing.assert_array_equal(out, StampStacker("dia").transform(StampScaler().transform(X)))
@@ -281,8 +275,8 @@ def test_scaler_then_stacker_pipeline(rng):
     np.testing.assert_array_equal(pipe.transform(X.reshape(len(X), -1)), out)
 
 
-def test_grid_search_tunes_scaling_and_layout(rng):
-    X, y = toy_stamp_sets(rng)
+def test_grid_search_tunes_scaling_and_layout():
+    X, y = toy_stamp_sets()
     pipe = Pipeline(
         [
             ("scaler", StampScaler()),
@@ -294,12 +288,12 @@ def test_grid_search_tunes_scaling_and_layout(rng):
     grid = {"scaler__method": ["acero2023", "l2"], "stacker__layout": ["dia", "nodia"]}
     search = GridSearchCV(pipe, grid, cv=2).fit(X.reshape(len(X), -1), y)
     assert set(search.cv_results_["param_stacker__layout"]) == {"dia", "nodia"}
-    assert search.best_params_["stacker__layout"] == "dia"  # the dipole is only in the difference
+    assert search.best_params_["stacker__layout"] == "dia"  # the source is only in the difference
     assert search.score(X.reshape(len(X), -1), y) == 1.0
 
 
-def test_clone_and_joblib_round_trip(rng, tmp_path):
-    X, _ = toy_stamp_sets(rng)
+def test_clone_and_joblib_round_trip(tmp_path):
+    X, _ = toy_stamp_sets()
     pipe = make_pipeline(
         StampScaler("autoscan", nan_policy="fill", fill_value=-1.0),
         StampStacker("horizontal", panels=("template", "difference")),
