@@ -138,15 +138,14 @@ def test_a_bad_file_is_named_and_the_rest_scored(dask_client, braai, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def serial_search():
+def serial_search(dia_stamps):
     """Two DIA settings, 2-fold CV: the data, the unfitted search and its serial result."""
-    from _stamps import blob_stamps
     from sklearn.model_selection import GridSearchCV
 
     from skrb.models import DIAClassifier
     from skrb.preprocessing import StampStacker
 
-    X, y = blob_stamps(24, 36, seed=0)
+    X, y = dia_stamps
     X = StampStacker("dia").transform(X)
     quick = dict(epochs=1, verbose=0, batch_size=8, validation_split=0.0)
     quick.update(random_state=0, deterministic=True)  # seeded fits

@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 import pytest
-from _stamps import blob_stamps
 from keras.src.random import seed_generator
 
 from skrb.models import NoDIAClassifier, NoDiffTransformerClassifier
@@ -25,9 +24,10 @@ QUICK = dict(epochs=1, verbose=0, batch_size=8, validation_split=0.0)
 QUICK.update(random_state=0, deterministic=True)
 
 
-def _images(layout, size):
-    X, y = blob_stamps(12, size, seed=0)
-    return StampStacker(layout).transform(X), y
+def _images(layout, stamps):
+    """The first 12 of a shared stamp set, stacked for ``layout``."""
+    X, y = stamps
+    return StampStacker(layout).transform(X[:12]), y[:12]
 
 
 def _in_a_busy_process(work):
@@ -64,8 +64,8 @@ def test_keras_default_seeds_come_from_the_thread_generator():
     assert seed_generator.make_default_seed() == expected
 
 
-def test_a_fit_ignores_other_threads_and_earlier_fits():
-    X, y = _images("nodia", 26)
+def test_a_fit_ignores_other_threads_and_earlier_fits(nodia_stamps):
+    X, y = _images("nodia", nodia_stamps)
 
     def weights(**params):
         clf = NoDIAClassifier(**QUICK, **params).fit(X, y)
@@ -80,8 +80,8 @@ def test_a_fit_ignores_other_threads_and_earlier_fits():
 
 
 @pytest.mark.parametrize("cls", [NoDiffTransformerClassifier])
-def test_initial_weights_ignore_other_threads(cls):
-    X, y = _images(cls.layout, 24)
+def test_initial_weights_ignore_other_threads(cls, pair_stamps):
+    X, y = _images(cls.layout, pair_stamps)
     params = dict(embed_dims=(8, 16), depths=(1, 1), num_heads=(1, 2), strides=(2, 2))
     params.update(preset="tiny", kernel_sizes=(3, 3), random_state=0)
 
