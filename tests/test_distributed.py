@@ -214,6 +214,22 @@ def _records(folder, n):
     return records
 
 
+def _builds_per_worker(spark):
+    """Models built so far in each of Spark's idle Python workers: pid -> count."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    def probe(ids):
+        from skrb.distributed._model import _N_BUILT
+
+        return pd.Series([f"{os.getpid()} {_N_BUILT[0]}"] * len(ids))
+
+    probe.__annotations__ = {"ids": pd.Series, "return": pd.Series}  # not strings: Spark reads them
+    udf = F.pandas_udf(probe, "string")
+    seen = spark.range(0, 16, 1, 8).select(udf("id").alias("p")).distinct().collect()
+    return dict(tuple(map(int, row["p"].split())) for row in seen)
+
+
 def test_spark_udf_scores_a_brokers_dataframe(spark, braai, local_scores, tmp_path):
     """A broker's own DataFrames (Fink's layouts, read from Parquet), ZTF and Rubin alike."""
     import pyarrow as pa
@@ -237,6 +253,9 @@ def test_spark_udf_scores_a_brokers_dataframe(spark, braai, local_scores, tmp_pa
     for name, rows in (("ztf", ztf), ("lsst", rubin)):
         pq.write_table(pa.Table.from_pylist(rows), tmp_path / f"{name}.parquet")
         frames[name] = spark.read.parquet(str(tmp_path / f"{name}.parquet"))
+    # Arrow batches of 2 rows: several batches per task, yet one model build per Python worker
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "2")
+    before = _builds_per_worker(spark)
     # one factory for both surveys: the layout is told from the struct's field names
     udf = make_spark_udf(braai, with_status=True, stamp_size=63, masked_sentinel="keep")
     ztf_scores = (
@@ -257,6 +276,11 @@ def test_spark_udf_scores_a_brokers_dataframe(spark, braai, local_scores, tmp_pa
         .select("diaSourceId", "s.p_real", "s.status", "p")
         .toPandas()
     )
+    built = {pid: n - before.get(pid, 0) for pid, n in _builds_per_worker(spark).items()}
+    spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+    # two factories (two model sources), 6 batches of 2 rows each per survey and UDF: at most
+    # one build of each model in any worker (the per-process cache of ModelSource)
+    assert 1 <= max(built.values()) <= 2, built
     for scores, survey, id_column in (
         (ztf_scores, "ztf", "candid"),
         (rubin_scores, "lsst", "diaSourceId"),
