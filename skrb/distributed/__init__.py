@@ -7,8 +7,9 @@ so the scores equal the local engine's.
 
 - :func:`score_files_dask`: alert files on a Dask cluster, one task per group of files, the
   model sent once per worker, TensorFlow's threads set per worker.
-- :func:`make_spark_udf`: a pandas UDF for DataFrames of alerts (Fink's layout, cutouts as
-  bytes); :func:`score_files_spark`: alert files read through Spark.
+- :func:`make_spark_udf`: a pandas UDF for DataFrames of alerts (Fink's layout, ZTF's or
+  Rubin's, cutouts as bytes); :func:`score_files_spark`: alert files read through Spark and
+  scored by that same UDF.
 - :class:`ModelSource`: a model as workers receive it (a skrb model file, no pickle), built
   once per worker process; :func:`set_tf_threads` and :func:`tf_thread_env` for workers.
 """
