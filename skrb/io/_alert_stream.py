@@ -253,7 +253,9 @@ class _Stream:
         """
         size = min(max(self.batch_size // self.n_jobs, _MIN_CHUNK), _MAX_CHUNK)
         chunks = iter(lambda: list(itertools.islice(sources, size)), [])
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        # One chunk in flight per worker (joblib's default dispatches 2 * n_jobs ahead): the
+        # chunks waiting to be collected are what memory holds beyond the batch.
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator", pre_dispatch="n_jobs")
         for output in parallel(
             delayed(read)(chunk, on_error=self.on_error, **options) for chunk in chunks
         ):
