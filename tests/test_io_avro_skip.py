@@ -121,3 +121,53 @@ def test_real_alerts_decode_as_fastavro_decodes_them(ztf_alert_dir):
         expected = list(_avro.iter_container_records(path, lambda text: _avro._schemas(text, kept)))
         assert list(_avro.iter_alert_records(path, kept)) == expected
         assert set(expected[0]["candidate"]) <= kept
+
+
+def _varint(value: int) -> bytes:
+    """Avro's zig-zag varint of a long."""
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out) + bytes([value])
+
+
+@pytest.mark.parametrize(
+    "items",
+    ["null", {"type": "record", "name": "nothing", "fields": [{"name": "n", "type": "null"}]}],
+)
+def test_a_huge_count_of_empty_items_is_skipped_at_once(items):
+    # 2**61 items of a type that takes no bytes: the walk stepped through them one at a time
+    # (2**31 of them took 27 s; this many, forever): a few bytes must not buy a hang
+    root, arrays = flatten_schema({"type": "array", "items": items})
+    raw = _varint(2**61) + _varint(2**61) + bytes([0])
+    assert skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays) == len(raw)
+
+
+def test_more_items_than_bytes_are_refused_before_walking_them():
+    root, arrays = flatten_schema({"type": "array", "items": "long"})
+    raw = _varint(2**61) + bytes(8)
+    assert CORRUPT[skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays)] == (
+        "the data end inside it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        ({"type": "fixed", "name": "back", "size": -1}, "negative or huge size"),
+        ({"type": "record", "name": "R", "fields": [{"name": "a", "type": "R"}]}, "no finite"),
+    ],
+)
+def test_schemas_the_walk_could_loop_on_are_refused_when_flattening(schema, reason):
+    # a negative fixed size walks backwards; a record holding itself, never ends: both would
+    # let an item of no net size loop (the file's writer schema is as untrusted as its bytes)
+    with pytest.raises(ValueError, match=reason):
+        flatten_schema(fastavro.parse_schema(schema, expand=True))
+
+
+def test_a_map_of_empty_values_still_walks_its_keys():
+    raw, ends = _encoded({"type": "map", "values": "null"}, [{"a": None, "bc": None}, {}])
+    root, arrays = flatten_schema({"type": "map", "values": "null"})
+    assert skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays) == ends[0]

@@ -63,14 +63,18 @@ CORRUPT = {
 def flatten_schema(schema: Any) -> tuple[int, tuple[np.ndarray, ...]]:
     """Flatten an expanded schema (``fastavro.parse_schema(..., expand=True)``) into arrays.
 
-    Returns the root node and ``(types, args, counts, children)``: node ``i`` has type code
-    ``types[i]``; a fixed its size in ``args[i]``; a record, union, array or map its
-    ``counts[i]`` child nodes at ``children[args[i]:args[i] + counts[i]]``.
+    Returns the root node and ``(types, args, counts, children, empty)``: node ``i`` has type
+    code ``types[i]``; a fixed its size in ``args[i]``; a record, union, array or map its
+    ``counts[i]`` child nodes at ``children[args[i]:args[i] + counts[i]]``; ``empty[i]`` is 1
+    where every value of the node takes no bytes (null, a fixed of size 0, records of those),
+    so that an array of them is skipped without counting through its items.
 
     Raises
     ------
     ValueError
-        For a type it does not know (then fastavro decodes instead).
+        For a type it does not know, a fixed of negative size, or a record that can hold no
+        finite value (one that holds itself through records only): the walk could loop on
+        these, so fastavro decodes instead.
     """
     types: list[int] = []
     args: list[int] = []
@@ -106,7 +110,10 @@ def flatten_schema(schema: Any) -> tuple[int, tuple[np.ndarray, ...]]:
             return add(kind)
         name = item.get("name")
         if kind == "fixed":
-            index = node(FIXED, arg=int(item["size"]))
+            size = int(item["size"])
+            if not 0 <= size < 2**31:
+                raise ValueError(f"a fixed of negative or huge size ({size})")
+            index = node(FIXED, arg=size)
         elif kind == "enum":
             index = node(ENUM, count=len(item["symbols"]))
         elif kind in ("array", "map"):
@@ -124,8 +131,35 @@ def flatten_schema(schema: Any) -> tuple[int, tuple[np.ndarray, ...]]:
         return index
 
     root = add(schema)
-    arrays = (types, args, counts, children or [0])
+    finite, empty = _finite_and_empty(types, args, counts, children)
+    if not all(finite):
+        raise ValueError("a record that holds no finite value (it holds itself through records)")
+    arrays = (types, args, counts, children or [0], empty)
     return root, tuple(np.asarray(a, dtype=np.int64) for a in arrays)
+
+
+def _finite_and_empty(
+    types: list[int], args: list[int], counts: list[int], children: list[int]
+) -> tuple[list[bool], list[int]]:
+    """Which nodes have a finite value at all, and which take no bytes (least fixed points)."""
+    finite = [False] * len(types)
+    empty = [0] * len(types)
+    changed = True
+    while changed:
+        changed = False
+        for i, code in enumerate(types):
+            kids = children[args[i] : args[i] + counts[i]]
+            if code == RECORD:
+                now_finite = all(finite[k] for k in kids)
+                now_empty = int(all(empty[k] for k in kids))
+            elif code == UNION:
+                now_finite, now_empty = any(finite[k] for k in kids), 0
+            else:
+                now_finite = True
+                now_empty = int(code == NULL or (code == FIXED and args[i] == 0))
+            if (now_finite, now_empty) != (finite[i], empty[i]):
+                finite[i], empty[i], changed = now_finite, now_empty, True
+    return finite, empty
 
 
 def skip_value(buf: np.ndarray, pos: int, root: int, arrays: tuple[np.ndarray, ...]) -> int:

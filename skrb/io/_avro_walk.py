@@ -32,7 +32,7 @@ def read_long(buf, pos, end):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
-def walk(buf, pos, end, root, types, args, counts, children):  # pragma: no cover
+def walk(buf, pos, end, root, types, args, counts, children, empty):  # pragma: no cover
     """Return the position after the value of node ``root`` at ``pos`` (< 0: corrupt)."""
     nodes = np.empty(STACK, np.int64)
     kinds = np.empty(STACK, np.int64)  # 0: a value; 1: a block header; 2: block items
@@ -93,7 +93,9 @@ def walk(buf, pos, end, root, types, args, counts, children):  # pragma: no cove
                         if size < 0:
                             return -3
                         pos += size
-                else:
+                elif code == MAP or empty[children[args[at]]] == 0:  # else no bytes to walk
+                    if count > end - pos:  # each item takes a byte at least
+                        return -1
                     nodes[top], kinds[top], left[top] = at, 2, count
                     top += 1
         elif remaining > 0:  # the items of a block, one at a time
