@@ -110,6 +110,21 @@ _ABSENT_DTYPES = {
     "band": np.str_,
 }
 
+# Id columns: 64-bit integers that float64 would round (ids above 2**53), so a float in one row
+# must not turn the column into floats. An integral float (pandas' int column with a gap) is
+# taken as its integer, NaN as absent; any other float is masked with its reason.
+_INTEGER_COLUMNS = tuple(name for name, dtype in _ABSENT_DTYPES.items() if dtype is np.int64)
+
+
+def _as_integer(value: Any) -> Any:
+    """Return an id column's value: integral floats as ints, NaN as None, others as given."""
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer():
+            return int(value)
+    return value
+
 
 def _kind(value: Any) -> str:
     """Return a metadata value's kind: 'number', 'str', 'bool', or its type's name."""
@@ -122,8 +137,20 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _integer_kind(value: Any) -> str:
+    """Return an id column's value kind: 'integer', 'float', or what :func:`_kind` says."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        return "integer"
+    if isinstance(value, float | np.floating):
+        return "float"
+    return _kind(value)
+
+
 def _expected_kind(name: str, kinds: list[str]) -> tuple[str, str]:
     """Return the kind a column should hold, and where that comes from (for messages)."""
+    if name in _INTEGER_COLUMNS:
+        survey = "ZTF's" if name in ALERT_COLUMNS else "Rubin's"
+        return "integer", f"{survey} alert schema has"
     if name in ALERT_COLUMNS:
         return ("str" if name in _STRING_COLUMNS else "number"), "ZTF's alert schema has"
     return Counter(kinds).most_common(1)[0][0], "the other alerts have"
@@ -135,7 +162,11 @@ def _column(name: str, values: list[Any], always_masked: bool) -> tuple[Column, 
     Returns the column and ``(row, reason)`` for each value masked for its kind (a ``jd``
     written as a string in one file must not turn the whole column into strings).
     """
-    kinds = [None if value is None else _kind(value) for value in values]
+    if name in _INTEGER_COLUMNS:
+        values = [_as_integer(value) for value in values]
+        kinds = [None if value is None else _integer_kind(value) for value in values]
+    else:
+        kinds = [None if value is None else _kind(value) for value in values]
     present = [kind for kind in kinds if kind is not None]
     wrong: list[tuple[int, str]] = []
     if present:
@@ -147,7 +178,8 @@ def _column(name: str, values: list[Any], always_masked: bool) -> tuple[Column, 
                 wrong.append(
                     (
                         row,
-                        f"field {name!r} is a {kind} ({shown}) where {source} a {expected}; masked",
+                        f"field {name!r} is a {kind} ({shown}) where {source} "
+                        f"{'an' if expected[0] in 'aeiou' else 'a'} {expected}; masked",
                     )
                 )
         if wrong:
