@@ -36,6 +36,7 @@ __all__ = [
     "RecordGap",
     "iter_alert_records",
     "iter_container_records",
+    "check_item_sizes",
     "parse_record_schema",
     "project_schema",
     "read_header",
@@ -92,7 +93,28 @@ def parse_record_schema(schema_text: bytes, what: str = "an alert packet") -> di
         raise ValueError(f"corrupt Avro header: the schema is not valid JSON ({exc}).") from exc
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise ValueError(f"not {what}: the Avro schema is not a record.")
+    check_item_sizes(schema, what)
     return schema
+
+
+def check_item_sizes(schema: Any, what: str) -> None:
+    """Refuse a schema with an array of values that take no bytes (null, records of nulls).
+
+    A few bytes announce billions of such items, which a decoder (fastavro's, decoding or
+    skipping) then counts through one by one, building each: no real alert schema has one.
+    Schemas that do not parse are left to the decoder's own error.
+    """
+    try:
+        expanded = fastavro.parse_schema(schema, expand=True, _write_hint=False)
+        _, (types, args, _, children, empty) = _avro_skip.flatten_schema(expanded)
+    except Exception:  # noqa: BLE001 - fastavro's parse, where the file is decoded, says why
+        return
+    arrays = types == _avro_skip.TYPE_CODES["ARRAY"]
+    if np.any(empty[children[args[arrays]]]):
+        raise ValueError(
+            f"not {what}: the Avro schema has an array of values that take no bytes (null, "
+            "records of nulls), which a few bytes could make billions long; refused."
+        )
 
 
 def _project_record(schema: Any, keep: Collection[str]) -> Any:
