@@ -23,17 +23,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from _machine import cpu_seconds
 
 from skrb.cli import PROTOCOLS, build_pipeline
 from skrb.datasets import make_stamps
 from skrb.model_selection import compare_models
 from skrb.models import get_model_spec
 from skrb.utils import onednn_enabled
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -54,9 +50,9 @@ def main() -> None:
         )
         for m in ("dia", "nodia")
     }
-    wall, cpu = time.perf_counter(), _cpu_seconds()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     result = compare_models(estimators, X, y, cv=args.cv, random_state=0, progress=False)
-    wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
 
     n_train = np.mean([len(tr) for tr, _ in result.splits])
     n_test = np.mean([len(te) for _, te in result.splits])

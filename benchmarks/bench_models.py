@@ -39,9 +39,10 @@ import numpy as np  # noqa: E402
 
 from skrb.datasets import make_stamps  # noqa: E402
 from skrb.models import ARCHITECTURES, DIAClassifier, NoDIAClassifier, build_stamp_cnn  # noqa: E402
-from skrb.models import auto_dtype_policy, cpu_flags  # noqa: E402
+from skrb.models import auto_dtype_policy  # noqa: E402
 from skrb.preprocessing import StampScaler, StampStacker  # noqa: E402
 from skrb.utils import onednn_enabled  # noqa: E402
+from _machine import cpu_description  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -128,20 +129,6 @@ def bench(cls, name, X, y, X_test, y_test, args):
     accuracy = clf.score(X_test, y_test)
     print(f"{name:6s} held-out accuracy after {args.epochs} epoch(s): {accuracy:.3f}")
     return fit_ratio, predict_ratio
-
-
-def cpu_description() -> str:
-    model = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    flags = cpu_flags()
-    has = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-    return f"{model} ({', '.join(has) or 'no AVX-512, no AMX'})"
 
 
 def bench_dtype(cls, name, X, y, X_test, y_test, args):

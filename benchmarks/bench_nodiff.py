@@ -30,41 +30,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import resource
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from _machine import cpu_description, cpu_seconds
 from sklearn.metrics import roc_auc_score
 
 import skrb
 from skrb.datasets import make_stamps
 from skrb.metrics import mdr_at_fpr
-
-
-def cpu_description() -> str:
-    """CPU model and whether it has AVX-512 / AMX, from /proc/cpuinfo where present."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model in ("", "unknown CPU", "x86_64"):
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return (
-        f"{model}; {os.cpu_count()} CPUs; AVX-512: {'avx512f' in flags}; "
-        f"AVX512_BF16: {'avx512_bf16' in flags}; AMX: {'amx_tile' in flags}"
-    )
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def make_model(name: str, epochs: int, seed: int, batch: int):

@@ -24,7 +24,7 @@ import tracemalloc
 from pathlib import Path
 
 import fastavro
-from bench_streaming import cpu_description
+from _machine import cpu_description
 
 from skrb.io import iter_alerts
 

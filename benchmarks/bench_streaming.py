@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import sys
@@ -39,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import cpu_description
 
 SHARED = Path(
     os.environ.get(
@@ -48,20 +49,6 @@ SHARED = Path(
 ALERTS = SHARED / "ztf_alerts"
 CHECKPOINT = SHARED / "checkpoints" / "braai_d6_m7"
 CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
-
-
-def cpu_description() -> str:
-    """The CPU model and whether it has AVX-512 and AMX."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        model = re.search(r"model name\s*:\s*(.*)", text).group(1)
-        flags = set(re.search(r"flags\s*:\s*(.*)", text).group(1).split())
-    except (OSError, AttributeError):
-        pass
-    avx512 = "yes" if "avx512f" in flags else "no"
-    amx = "yes" if "amx_tile" in flags else "no"
-    return f"{model}; {os.cpu_count()} cores; AVX-512: {avx512}; AMX: {amx}"
 
 
 def copies(folder: Path, n: int) -> Path:
