@@ -18,7 +18,15 @@ from skrb.io._errors import one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._row_buffer import RowBuffer
 
-__all__ = ["PADS", "AlertRows", "iter_alert_files", "read_alert_files", "stamp_data"]
+__all__ = [
+    "PADS",
+    "AlertRows",
+    "alert_name",
+    "iter_alert_files",
+    "read_alert_files",
+    "stamp_data",
+    "ztf_value",
+]
 
 PADS = ("ztf", "center")
 # Half the width (x) and height (y) of a ZTF CCD quadrant image (3072 x 3080 pixels): a cutout
@@ -93,10 +101,19 @@ def _decode_alert(
     return candidate, "; ".join(problems) or OK, decoded.n_nonfinite
 
 
-def _alert_name(record: Any) -> str:
+def alert_name(record: Any) -> str:
     """``"candid N: "`` for messages about an alert, where its candid is known."""
     candid = record.get("candid") if isinstance(record, dict) else None
     return "" if candid is None else f"candid {candid}: "
+
+
+def ztf_value(record: dict[str, Any], candidate: dict[str, Any], column: str) -> Any:
+    """Return ``column`` of a ZTF alert: ``candid``/``objectId`` the alert's, else its candidate's.
+
+    Where the alert lacks one of those two (e.g. a flattened broker row), its candidate's.
+    """
+    value = record.get(column) if column in ("candid", "objectId") else None
+    return candidate.get(column) if value is None else value
 
 
 class AlertRows(RowBuffer):
@@ -161,22 +178,21 @@ def iter_alert_files(
             try:
                 candidate, status, n_nonfinite = _decode_alert(record, stamp, shape, pad)
             except Exception as exc:  # noqa: BLE001 - a damaged alert loses only itself
-                fail(name, index, f"{_alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
+                fail(name, index, f"{alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
                 yield
                 continue
             if status != OK:
-                fail(name, index, f"{_alert_name(record)}{status}")
+                fail(name, index, f"{alert_name(record)}{status}")
                 rows.n_kept += 1
             if n_nonfinite:
                 rows.errors.append(
-                    (name, index, f"{_alert_name(record)}{nonfinite_note(n_nonfinite)}")
+                    (name, index, f"{alert_name(record)}{nonfinite_note(n_nonfinite)}")
                 )
                 rows.n_kept += 1
             rows.stamps.append(stamp)
             rows.shapes.append(shape)
             for column in rows.columns:
-                value = record.get(column) if column in ("candid", "objectId") else None
-                rows.rows[column].append(candidate.get(column) if value is None else value)
+                rows.rows[column].append(ztf_value(record, candidate, column))
             rows.rows["file"].append(name)
             rows.rows["record"].append(index)
             rows.rows["status"].append(status)

@@ -16,12 +16,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from skrb.io._alert_decode import stamp_data
+from skrb.io._alert_decode import alert_name, stamp_data, ztf_value
 from skrb.io._alerts import ALERT_COLUMNS
 from skrb.io._avro import CUTOUT_FIELDS, iter_alert_records, walk_records
 from skrb.io._errors import record_error
 from skrb.io._formats import SURVEY_NAMES, sniff
 from skrb.io._rubin import LSST_COLUMNS, iter_rubin_records, rubin_value
+from skrb.io._rubin import alert_name as rubin_alert_name
 
 __all__ = ["ROW_COLUMNS", "alert_file_rows"]
 
@@ -36,22 +37,14 @@ ROW_COLUMNS = {
 def _ztf_row(record: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any] | str:
     candidate = record.get("candidate")
     if not isinstance(candidate, dict):
-        candid = record.get("candid")
-        label = "" if candid is None else f"candid {candid}: "
-        return f"{label}ValueError: the alert has no 'candidate' record."
-    row = {}
-    for column in columns:
-        value = record.get(column) if column in ("candid", "objectId") else None
-        row[column] = candidate.get(column) if value is None else value
-    return row
+        return f"{alert_name(record)}ValueError: the alert has no 'candidate' record."
+    return {column: ztf_value(record, candidate, column) for column in columns}
 
 
 def _rubin_row(record: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any] | str:
     dia_source = record.get("diaSource")
     if not isinstance(dia_source, dict):
-        known = rubin_value(record, {}, "diaSourceId")
-        label = "" if known is None else f"diaSourceId {known}: "
-        return f"{label}the alert has no 'diaSource' record."
+        return f"{rubin_alert_name(record, dia_source)}the alert has no 'diaSource' record."
     return {column: rubin_value(record, dia_source, column) for column in columns}
 
 

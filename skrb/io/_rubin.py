@@ -32,6 +32,7 @@ __all__ = [
     "LSST_COLUMNS",
     "RUBIN_MAX_SIDE",
     "RubinRows",
+    "alert_name",
     "assemble",
     "iter_rubin_files",
     "iter_rubin_records",
@@ -116,7 +117,7 @@ def rubin_value(record: dict[str, Any], source: dict[str, Any], column: str) -> 
     return record.get(column)
 
 
-def _alert_name(record: dict[str, Any], source: Any) -> str:
+def alert_name(record: dict[str, Any], source: Any) -> str:
     """``"diaSourceId N: "`` for messages about an alert, where its id is known."""
     known = rubin_value(record, source if isinstance(source, dict) else {}, "diaSourceId")
     return "" if known is None else f"diaSourceId {known}: "
@@ -174,7 +175,7 @@ def iter_rubin_files(
         )
         for index, (record, version) in walk_records(records, partial(fail, name)):
             dia_source = record.get("diaSource")
-            label = _alert_name(record, dia_source)
+            label = alert_name(record, dia_source)
             if not isinstance(dia_source, dict):
                 fail(name, index, f"{label}the alert has no 'diaSource' record.")
                 yield
