@@ -14,12 +14,12 @@ from types import ModuleType
 __all__ = ["EXTRAS", "missing_dependency", "require"]
 
 EXTRAS: dict[str, tuple[str, str]] = {
-    "tensorflow": ("cpu", "skrb's models (TensorFlow); 'skrb[gpu]' for an NVIDIA GPU"),
-    "keras": ("cpu", "skrb's models (Keras with TensorFlow); 'skrb[gpu]' for an NVIDIA GPU"),
+    "tensorflow": ("cpu", "skrb's models"),
+    "keras": ("cpu", "skrb's models"),
     "shap": ("shap", "SHAP values"),
-    "dask": ("dask", "scoring on a Dask cluster"),
-    "distributed": ("dask", "scoring on a Dask cluster"),
-    "pyspark": ("spark", "scoring with Spark"),
+    "dask": ("dask", "Scoring on a Dask cluster"),
+    "distributed": ("dask", "Scoring on a Dask cluster"),
+    "pyspark": ("spark", "Scoring with Spark"),
 }
 """Top-level module -> (extra that installs it, what needs it)."""
 
@@ -42,9 +42,10 @@ def missing_dependency(exc: ImportError) -> ImportError | None:
     if name not in EXTRAS or not isinstance(exc, ModuleNotFoundError):
         return None
     extra, what = EXTRAS[name]
+    gpu = " (or 'skrb[gpu]' for an NVIDIA GPU)" if extra == "cpu" else ""
     return ImportError(
-        f"{what[0].upper()}{what[1:]}: needs {name}, which is not installed. Install it with: "
-        f"pip install 'skrb[{extra}]'"
+        f"{what}: needs {name}, which is not installed. Install it with: "
+        f"pip install 'skrb[{extra}]'{gpu}"
     )
 
 

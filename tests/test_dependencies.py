@@ -21,12 +21,17 @@ def test_models_without_tensorflow_name_the_extra():
     out = _run_without(
         "tensorflow",
         "import skrb.models as m; print(m.model_names())\n"
-        "try:\n    m.DIAClassifier\nexcept ImportError as e:\n    print('ERR', e)",
+        "try:\n    m.DIAClassifier\nexcept ImportError as e:\n    print('ERR', e)\n"
+        "import skrb\n"  # the README's first snippet: the pipeline makers say the same
+        "try:\n    skrb.make_dia_pipeline(epochs=5)\nexcept ImportError as e:\n    print('ERR', e)",
     )
     assert out.returncode == 0, out.stderr
     assert "('dia', 'nodia', 'braai'" in out.stdout  # the registry needs no TensorFlow
-    assert "needs tensorflow, which is not installed" in out.stdout
-    assert "pip install 'skrb[cpu]'" in out.stdout and "skrb[gpu]" in out.stdout
+    message = (
+        "ERR skrb's models: needs tensorflow, which is not installed. Install it with: "
+        "pip install 'skrb[cpu]' (or 'skrb[gpu]' for an NVIDIA GPU)"
+    )
+    assert out.stdout.count(message) == 2, out.stdout
 
 
 def test_shap_without_shap_names_the_extra():
