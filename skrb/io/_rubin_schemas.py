@@ -22,7 +22,7 @@ from typing import Any
 
 import fastavro
 
-from skrb.io._avro import CUTOUT_FIELDS, check_item_sizes, project_schema
+from skrb.io._avro import CUTOUT_FIELDS, parse_record_schema, project_schema
 
 __all__ = [
     "RUBIN_FIELDS",
@@ -169,8 +169,7 @@ def container_schemas(
     (``lsst.v7_4``) where the schema keeps it; otherwise it is inferred later (see
     :func:`container_version`) unless records carry Fink's ``lsst_schema_version``.
     """
-    writer = json.loads(schema_text)
-    check_item_sizes(writer, "a Rubin alert container")
+    writer = parse_record_schema(schema_text, "a Rubin alert container")
     match = _VERSION.match(str(writer.get("namespace") or writer.get("name") or ""))
     version = version_name(int(match[1]), int(match[2])) if match else None
     return fastavro.parse_schema(writer), project_schema(writer, (*RUBIN_FIELDS, *keep)), version
