@@ -93,19 +93,23 @@ def iter_rubin_records(
                 version = inferred
             yield record, version
         return
-    header: dict[str, bytes] = {}
+    header: dict[str, Any] = {}  # the file's schema text and version, found once per file
 
     def schemas(text: bytes) -> tuple[Any, Any]:
+        writer, reader, header["version"] = container_schemas(text, keep)
         header["schema"] = text
-        writer, reader, _ = container_schemas(text, keep)
         return writer, reader
 
     for record in iter_container_records(source, schemas):
         if isinstance(record, RecordGap):  # a damaged block, skipped by the caller
             yield record, ""
             continue
-        version = record.get("lsst_schema_version") or container_schemas(header["schema"], keep)[2]
-        yield record, version or container_version(header["schema"])
+        version = record.get("lsst_schema_version")
+        if not version:
+            if not header["version"]:  # not in the schema's namespace: inferred, once
+                header["version"] = container_version(header["schema"])
+            version = header["version"]
+        yield record, version
 
 
 def rubin_value(record: dict[str, Any], source: dict[str, Any], column: str) -> Any:
