@@ -26,15 +26,11 @@ from skrb.io._alerts import (
 )
 from skrb.io._errors import record_error
 from skrb.io._formats import sniff
+from skrb.io._parallel import MAX_CHUNK, MIN_CHUNK
 from skrb.io._paths import PathsLike
 from skrb.io._rubin import RubinRows, iter_rubin_files, read_rubin_files
 
 __all__ = ["iter_alerts"]
-
-# Files per chunk read by a worker process (n_jobs > 1): enough to amortise the dispatch, few
-# enough that the chunks in flight stay small beside a batch.
-_MIN_CHUNK = 8
-_MAX_CHUNK = 256
 
 Source = tuple[str, Any]
 
@@ -242,7 +238,7 @@ class _Stream:
     # --- shared: worker processes, batches ------------------------------------------------------
 
     def _in_parallel(self) -> bool:
-        return self.n_jobs > 1 and len(self.sources) > _MIN_CHUNK
+        return self.n_jobs > 1 and len(self.sources) > MIN_CHUNK
 
     def _parallel(
         self, read: Any, sources: Iterable[Any], rows: Any, options: dict[str, Any]
@@ -251,7 +247,7 @@ class _Stream:
 
         ``read(chunk, on_error=..., **options)`` returns the chunk that ``rows.add`` takes.
         """
-        size = min(max(self.batch_size // self.n_jobs, _MIN_CHUNK), _MAX_CHUNK)
+        size = min(max(self.batch_size // self.n_jobs, MIN_CHUNK), MAX_CHUNK)
         chunks = iter(lambda: list(itertools.islice(sources, size)), [])
         # One chunk in flight per worker (joblib's default dispatches 2 * n_jobs ahead): the
         # chunks waiting to be collected are what memory holds beyond the batch.

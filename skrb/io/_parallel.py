@@ -8,19 +8,21 @@ from typing import Any, TypeVar
 from joblib import Parallel, delayed, effective_n_jobs
 from tqdm.auto import tqdm
 
-__all__ = ["map_chunks"]
+__all__ = ["MAX_CHUNK", "MIN_CHUNK", "map_chunks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-_MIN_CHUNK = 8
-_MAX_CHUNK = 256
+# Files per chunk read by a worker process: enough to amortise the dispatch, few enough that
+# the chunks in flight stay small (map_chunks, and iter_alerts' batches).
+MIN_CHUNK = 8
+MAX_CHUNK = 256
 _CHUNKS_PER_JOB = 4
 
 
 def _chunks(items: Sequence[T], n_jobs: int) -> list[Sequence[T]]:
     size = -(-len(items) // (n_jobs * _CHUNKS_PER_JOB))
-    size = min(max(size, _MIN_CHUNK), _MAX_CHUNK)
+    size = min(max(size, MIN_CHUNK), MAX_CHUNK)
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
