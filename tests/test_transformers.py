@@ -16,6 +16,7 @@ from skrb.models import (
     TRANSFORMER_PRESETS,
     DIAClassifier,
     NoDiffTransformerClassifier,
+    StampTransformerClassifier,
     TripletTransformerClassifier,
     build_nodiff_transformer,
 )
@@ -287,3 +288,12 @@ def test_mixed_precision_policy(data):
     reference = clf._network(None)
     reference.set_weights(clf.model_.get_weights())
     np.testing.assert_allclose(proba, np.asarray(reference(images, training=False)), atol=0.05)
+
+
+def test_stamp_transformer_classifier_is_the_base_holding_every_parameter():
+    """Both transformers share StampTransformerClassifier's parameters; only the layout differs."""
+    base = set(StampTransformerClassifier().get_params())
+    for cls in (NoDiffTransformerClassifier, TripletTransformerClassifier):
+        assert issubclass(cls, StampTransformerClassifier)
+        assert set(cls().get_params()) == base
+    assert NoDiffTransformerClassifier.layout != TripletTransformerClassifier.layout
