@@ -22,6 +22,7 @@ from skrb.io._alerts import (
     _nothing_read,
     _sources,
     _with_survey,
+    check_ztf_planes,
     lsst_plan,
 )
 from skrb.io._errors import record_error
@@ -221,11 +222,7 @@ class _Stream:
     # --- ZTF: alert by alert ----------------------------------------------------------------
 
     def _ztf(self, typed: Iterator[tuple[str, Any, str]]) -> Iterator[Bunch]:
-        if self.variance or self.psf:
-            raise ValueError(
-                "variance=True and psf=True need Rubin alerts: ZTF cutouts carry no variance "
-                "plane or PSF image."
-            )
+        check_ztf_planes(self.variance, self.psf)
         rows = AlertRows(self.names, self.stamp_size or 63)
         sources = ((name, source) for name, source, _ in typed)
         if self._in_parallel():

@@ -605,11 +605,7 @@ def read_alerts(
         return _read_lsst(
             files, skipped, len(sources), stamp_size, columns, variance, psf, **options
         )
-    if variance or psf:
-        raise ValueError(
-            "variance=True and psf=True need Rubin alerts: ZTF cutouts carry no variance plane "
-            "or PSF image."
-        )
+    check_ztf_planes(variance, psf)
     for name, _, kind in files:
         if kind != "container":
             reason = f"ValueError: ZTF alerts in a {kind} file are not read; write them as Avro."
@@ -630,6 +626,15 @@ def read_alerts(
             [*skipped, *(error for chunk in chunks for error in chunk["errors"])], len(sources)
         )
     return _with_survey(_bunch(chunks, names, columns, masked_sentinel, on_error, skipped), "ztf")
+
+
+def check_ztf_planes(variance: bool, psf: bool) -> None:
+    """Refuse ``variance=True`` or ``psf=True`` for ZTF alerts, which carry neither."""
+    if variance or psf:
+        raise ValueError(
+            "variance=True and psf=True need Rubin alerts: ZTF cutouts carry no variance plane "
+            "or PSF image."
+        )
 
 
 def _with_survey(alerts: Bunch, survey: str) -> Bunch:
