@@ -20,6 +20,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "dask": ("dask", "Scoring on a Dask cluster"),
     "distributed": ("dask", "Scoring on a Dask cluster"),
     "pyspark": ("spark", "Scoring with Spark"),
+    "pandas": ("spark", "Scoring with Spark"),  # skrb.distributed's only user of pandas
 }
 """Top-level module -> (extra that installs it, what needs it)."""
 

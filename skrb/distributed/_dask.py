@@ -11,7 +11,7 @@ from typing import Any
 
 from sklearn.utils._param_validation import Interval, validate_params
 
-from skrb.distributed._engines import require
+from skrb._dependencies import require
 from skrb.distributed._model import ModelSource
 from skrb.distributed._threads import set_tf_threads, tf_thread_env
 from skrb.scoring import SCORE_FILES_CONSTRAINTS
@@ -19,7 +19,6 @@ from skrb.scoring import SCORE_FILES_CONSTRAINTS
 __all__ = ["score_files_dask"]
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
-_WHAT = "skrb's Dask engine"
 _ERROR_COLUMNS = ("file", "record", "error")
 
 
@@ -55,7 +54,7 @@ def _score_group(
 
 
 def _worker_threads_plugin(intra_op: int) -> Any:
-    distributed = require("distributed", _WHAT)
+    distributed = require("distributed")
 
     class TensorFlowThreads(distributed.WorkerPlugin):
         """Set TensorFlow's threads on each worker before any task loads a model."""
@@ -75,7 +74,7 @@ def _worker_threads_plugin(intra_op: int) -> Any:
 def _client(
     client: Any, scheduler: str | None, n_workers: int | None, threads_per_worker: int
 ) -> Iterator[Any]:
-    distributed = require("distributed", _WHAT)
+    distributed = require("distributed")
     if client is not None:
         yield client
         return
@@ -190,7 +189,7 @@ def score_files_dask(
     from skrb.scoring import ScoringSummary, TableWriter
 
     check_read_options(read_options, "score_files_dask")  # here, not on every worker
-    require("distributed", _WHAT)
+    require("distributed")
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
     groups = [files[i : i + files_per_task] for i in range(0, len(files), files_per_task)]

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from skrb.distributed._engines import require
+from skrb._dependencies import require
 from skrb.distributed._model import ModelSource
 from skrb.distributed._threads import tf_thread_env
 from skrb.io import PADS
@@ -29,7 +29,6 @@ from skrb.scoring import SCORE_FILES_CONSTRAINTS
 __all__ = ["make_spark_udf", "score_files_spark"]
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
-_WHAT = "skrb's Spark engine"
 _CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 _ERROR_COLUMNS = ("file", "record", "error")
 _DECODE_OPTIONS = ("stamp_size", "pad", "masked_sentinel")
@@ -188,8 +187,8 @@ def make_spark_udf(
     >>> rubin = rubin.withColumn("skrb_p_real", p_real(F.struct(  # doctest: +SKIP
     ...     "diaSourceId", "cutoutScience", "cutoutTemplate", "cutoutDifference")))
     """
-    require("pandas", _WHAT)
-    require("pyspark", _WHAT)
+    require("pandas")
+    require("pyspark")
     from pyspark.sql import SparkSession
 
     options = {"stamp_size": stamp_size, "pad": pad, "masked_sentinel": masked_sentinel}
@@ -284,8 +283,8 @@ def _first_batch(files: Sequence[str], read_options: dict[str, Any]) -> Any:
 
 @contextlib.contextmanager
 def _session(spark: Any, master: str | None, n_workers: int | None) -> Iterator[Any]:
-    require("pyspark", _WHAT)
-    require("pandas", _WHAT)
+    require("pyspark")
+    require("pandas")
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession() if master is None and n_workers is None else None
@@ -396,8 +395,8 @@ def score_files_spark(
     from skrb.io import ROW_COLUMNS, ReadError, alert_sources, alerts_from_records, report_errors
     from skrb.scoring import OK, ScoringSummary, TableWriter, default_columns, score_alerts
 
-    require("pyspark", _WHAT)
-    require("pandas", _WHAT)
+    require("pyspark")
+    require("pandas")
     unknown = sorted(set(read_options) - set(_READ_OPTIONS))
     if unknown:
         raise TypeError(
