@@ -44,6 +44,17 @@ def gzip_bomb(inflated: int) -> bytes:
     return b"".join(parts)
 
 
+def avro_long(value: int) -> bytes:
+    """Avro's zig-zag varint encoding of a long."""
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def avro_bytes(schema: dict, records: list[dict], codec: str = "null") -> bytes:
     """An Avro container file holding ``records``."""
     buffer = io.BytesIO()

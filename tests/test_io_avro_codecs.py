@@ -19,6 +19,7 @@ import cramjam
 import fastavro
 import numpy as np
 import pytest
+from _alert_files import avro_long
 from conftest import shared_path
 
 from skrb.io import ReadWarning, read_alerts
@@ -52,27 +53,16 @@ COMPRESS = {
 }
 
 
-def _long(value: int) -> bytes:
-    """Avro's zig-zag varint."""
-    value = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _bytes(value: bytes) -> bytes:
-    return _long(len(value)) + value
+    return avro_long(len(value)) + value
 
 
 def _container(schema: dict, codec: str, blocks: list[tuple[int, bytes]]) -> bytes:
     """An Avro container file holding ``(record count, compressed data)`` blocks."""
     meta = {b"avro.schema": json.dumps(schema).encode(), b"avro.codec": codec.encode()}
     header = b"".join(_bytes(key) + _bytes(value) for key, value in meta.items())
-    body = b"".join(_long(count) + _bytes(data) + _SYNC for count, data in blocks)
-    return b"Obj\x01" + _long(len(meta)) + header + _long(0) + _SYNC + body
+    body = b"".join(avro_long(count) + _bytes(data) + _SYNC for count, data in blocks)
+    return b"Obj\x01" + avro_long(len(meta)) + header + avro_long(0) + _SYNC + body
 
 
 def _encoded(schema: dict, record: dict) -> bytes:

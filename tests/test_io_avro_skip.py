@@ -7,6 +7,7 @@ import io
 import fastavro
 import numpy as np
 import pytest
+from _alert_files import avro_long
 
 from skrb.io import _avro
 from skrb.io._avro_skip import CORRUPT, flatten_schema, skip_value
@@ -123,16 +124,6 @@ def test_real_alerts_decode_as_fastavro_decodes_them(ztf_alert_dir):
         assert set(expected[0]["candidate"]) <= kept
 
 
-def _varint(value: int) -> bytes:
-    """Avro's zig-zag varint of a long."""
-    value = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    return bytes(out) + bytes([value])
-
-
 @pytest.mark.parametrize(
     "items",
     ["null", {"type": "record", "name": "nothing", "fields": [{"name": "n", "type": "null"}]}],
@@ -141,13 +132,13 @@ def test_a_huge_count_of_empty_items_is_skipped_at_once(items):
     # 2**61 items of a type that takes no bytes: the walk stepped through them one at a time
     # (2**31 of them took 27 s; this many, forever): a few bytes must not buy a hang
     root, arrays = flatten_schema({"type": "array", "items": items})
-    raw = _varint(2**61) + _varint(2**61) + bytes([0])
+    raw = avro_long(2**61) + avro_long(2**61) + bytes([0])
     assert skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays) == len(raw)
 
 
 def test_more_items_than_bytes_are_refused_before_walking_them():
     root, arrays = flatten_schema({"type": "array", "items": "long"})
-    raw = _varint(2**61) + bytes(8)
+    raw = avro_long(2**61) + bytes(8)
     assert CORRUPT[skip_value(np.frombuffer(raw, np.uint8), 0, root, arrays)] == (
         "the data end inside it"
     )
@@ -201,7 +192,7 @@ def test_a_file_whose_schema_has_arrays_of_nothing_is_refused_by_name(survey):
     header = io.BytesIO()
     fastavro.writer(header, schema, [])
     head = header.getvalue()
-    record = _varint(2**22) + bytes([0]) + _varint(1)
-    raw = head + _varint(1) + _varint(len(record)) + record + head[-16:]
+    record = avro_long(2**22) + bytes([0]) + avro_long(1)
+    raw = head + avro_long(1) + avro_long(len(record)) + record + head[-16:]
     with pytest.raises(ReadError, match="<bytes 0>.*array of values that take no bytes"):
         read_alerts(raw, survey=survey, on_error="raise")
