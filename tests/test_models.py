@@ -423,3 +423,31 @@ def test_load_checkpoint_checks_parameters_first(tmp_path):
         path = tmp_path / "x.h5"
         path.write_bytes(b"")
         load_checkpoint(path, "dia", predict_batch_size=0)
+
+
+def test_partial_fit_with_augment_draws_new_orientations_each_call(monkeypatch, dia_stamps):
+    """Each partial_fit builds a new augmenting trainer: its seed must move on with training.
+
+    With the seed taken from ``random_state`` alone, every call repeated the first call's
+    flips and rotations; a ``fit`` still starts from the seed itself.
+    """
+    import skrb.models._base as base
+
+    seeds = []
+    real = base.with_augmentation
+
+    def recording(*args, seed=None, **kwargs):
+        seeds.append(seed)
+        return real(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(base, "with_augmentation", recording)
+    X, y = StampStacker("dia").transform(dia_stamps[0]), dia_stamps[1]
+    clf = DIAClassifier(augment=True, random_state=0, **QUICK)
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(seeds) == 3 and len(set(seeds)) == 3
+    first = seeds[0]
+    seeds.clear()
+    DIAClassifier(augment=True, random_state=0, **QUICK).fit(X, y)
+    assert seeds == [first]  # a fit starts at step 0, as the first partial_fit did

@@ -331,7 +331,7 @@ class StampKerasClassifier(SciKerasClassifier):
                 n_panels=self._panels_across(),
                 loss=model.loss,
                 metrics=self._compile_arguments()["metrics"],
-                seed=self._augment_seed(),
+                seed=self._augment_seed(model),
             )
         if self.verbose and hasattr(self, "_dtype_reason"):
             print(
@@ -342,12 +342,18 @@ class StampKerasClassifier(SciKerasClassifier):
         finally:
             self.model_ = model
 
-    def _augment_seed(self) -> int | None:
-        """Seed of the augmentation draws, from ``random_state`` (None: unseeded)."""
+    def _augment_seed(self, model: keras.Model) -> int | None:
+        """Seed of the augmentation draws, from ``random_state`` (None: unseeded).
+
+        Offset by the optimizer's step count: each ``partial_fit`` call builds a new trainer, so
+        without it every call would draw the first call's orientations again (a ``fit`` starts
+        at step 0, as before).
+        """
         if self.random_state is None:
             return None
         rs = copy.deepcopy(self.random_state)  # do not advance the caller's generator
-        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        seed = int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        return (seed + int(model.optimizer.iterations)) % np.iinfo(np.int32).max
 
     def _extra_fit_callbacks(self) -> list[Any]:
         if not self.early_stopping:
