@@ -72,9 +72,12 @@ def set_tf_threads(intra_op: int, inter_op: int = 1) -> bool:
 
     Examples
     --------
-    >>> from skrb.distributed import set_tf_threads
-    >>> isinstance(set_tf_threads(1), bool)
-    True
+    In a worker process of its own (it changes the whole process's threading):
+
+    >>> import subprocess, sys
+    >>> code = "from skrb.distributed import set_tf_threads; print(set_tf_threads(1))"
+    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
+    ['True']
     """
     os.environ.update(tf_thread_env(intra_op, inter_op))
     tf = sys.modules.get("tensorflow")
