@@ -13,7 +13,7 @@ import numpy as np
 
 from skrb._panels import PANELS
 from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_alert_records, walk_records
-from skrb.io._cutouts import OK, decode_cutouts, nonfinite_note
+from skrb.io._cutouts import OK, decode_cutouts
 from skrb.io._errors import one_line, record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._row_buffer import RowBuffer
@@ -181,14 +181,7 @@ def iter_alert_files(
                 fail(name, index, f"{alert_name(record)}{type(exc).__name__}: {one_line(exc)}")
                 yield
                 continue
-            if status != OK:
-                fail(name, index, f"{alert_name(record)}{status}")
-                rows.n_kept += 1
-            if n_nonfinite:
-                rows.errors.append(
-                    (name, index, f"{alert_name(record)}{nonfinite_note(n_nonfinite)}")
-                )
-                rows.n_kept += 1
+            rows.note_kept(on_error, name, index, alert_name(record), status, n_nonfinite)
             rows.stamps.append(stamp)
             rows.shapes.append(shape)
             for column in rows.columns:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from skrb.io._cutouts import OK, nonfinite_note
+from skrb.io._errors import record_error
+
 __all__ = ["RowBuffer"]
 
 
@@ -36,6 +39,21 @@ class RowBuffer:
             self.rows[name].extend(values)
         self.errors.extend(chunk["errors"])
         self.n_kept += chunk["n_kept"]
+
+    def note_kept(
+        self, on_error: str, name: str, index: int, label: str, status: str, n_nonfinite: int
+    ) -> None:
+        """List what is wrong with an alert that is kept: its ``status``, its masked pixels.
+
+        A status other than :data:`~skrb.io._cutouts.OK` (no score) is an error as
+        ``on_error`` says; masked infinite pixels are a note. ``label`` names the alert.
+        """
+        if status != OK:
+            record_error(self.errors, on_error, name, index, f"{label}{status}")
+            self.n_kept += 1
+        if n_nonfinite:
+            self.errors.append((name, index, f"{label}{nonfinite_note(n_nonfinite)}"))
+            self.n_kept += 1
 
     def take(self, n: int | None = None) -> dict[str, Any]:
         """Remove and return the first ``n`` alerts (all if ``None``) and every error so far."""

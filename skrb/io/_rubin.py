@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from skrb.io._avro import CUTOUT_FIELDS, RecordGap, iter_container_records, walk_records
-from skrb.io._cutouts import OK, decode_cutouts, missing_plane_note, nonfinite_note
+from skrb.io._cutouts import decode_cutouts, missing_plane_note
 from skrb.io._errors import record_error
 from skrb.io._fitsio import SURVEY_MAX_SIDE
 from skrb.io._parquet import iter_parquet_records, parquet_signature
@@ -189,12 +189,7 @@ def iter_rubin_files(
                 max_side=max_side,
                 extensions=extensions,
             )
-            if decoded.status != OK:
-                fail(name, index, f"{label}{decoded.status}")
-                rows.n_kept += 1
-            if decoded.n_nonfinite:
-                errors.append((name, index, f"{label}{nonfinite_note(decoded.n_nonfinite)}"))
-                rows.n_kept += 1
+            rows.note_kept(on_error, name, index, label, decoded.status, decoded.n_nonfinite)
             if "UNCERT" in extensions:  # asked for: say where it is absent (NaN variance)
                 note = missing_plane_note(decoded, "UNCERT", "variance")
                 if note is not None:
