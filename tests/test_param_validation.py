@@ -147,3 +147,15 @@ def test_read_options_for_dask_workers_are_checked_at_the_call(tmp_path):
         score_files_dask(tmp_path, None, pad="left")
     with pytest.raises(TypeError, match=r"unknown read option\(s\) \['on_eror'\]"):
         score_files_dask(tmp_path, None, on_eror="skip")
+
+
+def test_read_options_for_spark_are_checked_at_the_call(tmp_path):
+    """score_files_spark checks its **read_options (a subset of the readers') before Spark."""
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pandas")
+    from skrb.distributed import score_files_spark
+
+    with pytest.raises(InvalidParameterError, match="'pad' parameter of score_files_spark"):
+        score_files_spark(tmp_path, None, pad="left")
+    with pytest.raises(TypeError, match=r"spark got unknown read option\(s\) \['psf'\]"):
+        score_files_spark(tmp_path, None, psf=True)  # the readers take it; Spark does not carry it

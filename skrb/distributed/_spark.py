@@ -318,7 +318,7 @@ def _session(spark: Any, master: str | None, n_workers: int | None) -> Iterator[
         "master": [str, None],
         "n_workers": [_POSITIVE, None],
     },
-    prefer_skip_nested_validation=False,  # **read_options: read_alerts/iter_alerts check them
+    prefer_skip_nested_validation=False,  # **read_options: check_read_options, in the body
 )
 def score_files_spark(
     paths: Any,
@@ -392,20 +392,14 @@ def score_files_spark(
     from astropy.table import Column, MaskedColumn, Table, vstack
     from tqdm.auto import tqdm
 
-    from skrb.io import ROW_COLUMNS, ReadError, alert_sources, alerts_from_records, report_errors
+    from skrb.io import ROW_COLUMNS, ReadError, alert_sources, check_read_options, report_errors
     from skrb.scoring import OK, ScoringSummary, TableWriter, default_columns, score_alerts
 
     require("pyspark")
     require("pandas")
-    unknown = sorted(set(read_options) - set(_READ_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"score_files_spark takes the read options {', '.join(_READ_OPTIONS)}; got "
-            f"{', '.join(unknown)}."
-        )
+    check_read_options(read_options, "score_files_spark", _READ_OPTIONS)  # before any work
     udf_options = {k: read_options[k] for k in _DECODE_OPTIONS if k in read_options}
     on_error = read_options.get("on_error", "warn")
-    alerts_from_records([], on_error=on_error, **udf_options)  # checks them before any work
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
     index = {path: i for i, path in enumerate(files)}

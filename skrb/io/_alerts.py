@@ -242,13 +242,18 @@ FILE_CONSTRAINTS = {
 """Constraints of the options of :func:`read_alerts` (and :func:`skrb.io.iter_alerts`)."""
 
 
-def check_read_options(options: dict[str, Any], caller: str) -> None:
+def check_read_options(
+    options: dict[str, Any], caller: str, allowed: Sequence[str] | None = None
+) -> None:
     """Check options meant for :func:`read_alerts` / ``iter_alerts`` before they travel.
 
-    For functions that pass ``**read_options`` on to workers (Dask): an unknown name or a bad
-    value is refused at the call, naming ``caller``, instead of on every worker later.
+    For functions that pass ``**read_options`` on to workers (Dask, Spark): an unknown name or
+    a bad value is refused at the call, naming ``caller``, instead of on every worker later.
+    ``allowed`` narrows the names to those the caller carries (default: all the readers take).
     """
-    allowed = sorted(set(FILE_CONSTRAINTS) - {"paths", "progress"})
+    if allowed is None:
+        allowed = set(FILE_CONSTRAINTS) - {"paths", "progress"}
+    allowed = sorted(allowed)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise TypeError(
