@@ -159,3 +159,12 @@ def test_read_options_for_spark_are_checked_at_the_call(tmp_path):
         score_files_spark(tmp_path, None, pad="left")
     with pytest.raises(TypeError, match=r"spark got unknown read option\(s\) \['psf'\]"):
         score_files_spark(tmp_path, None, psf=True)  # the readers take it; Spark does not carry it
+
+
+def test_score_files_dask_wants_an_output_folder_for_partitions_before_any_work(tmp_path):
+    from skrb.distributed import score_files_dask
+
+    # A missing input folder and no model: the refusal comes before the files are listed or
+    # the model prepared (or a cluster started).
+    with pytest.raises(ValueError, match=r"partitioned=True needs an output folder"):
+        score_files_dask(tmp_path / "missing", None, partitioned=True)

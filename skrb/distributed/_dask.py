@@ -189,6 +189,8 @@ def score_files_dask(
     from skrb.scoring import ScoringSummary, TableWriter
 
     check_read_options(read_options, "score_files_dask")  # here, not on every worker
+    if partitioned and output is None:
+        raise ValueError("partitioned=True needs an output folder.")
     require("distributed")
     start = time.perf_counter()
     files = [os.path.abspath(path) for _, path in alert_sources(paths)]
@@ -198,8 +200,6 @@ def score_files_dask(
     options.update(read_options)
     partitions = None
     if partitioned:
-        if output is None:
-            raise ValueError("partitioned=True needs an output folder.")
         partitions = os.path.abspath(output)
         os.makedirs(partitions, exist_ok=True)
     totals = {"n_alerts": 0, "n_scored": 0, "n_real": 0}
