@@ -161,3 +161,10 @@ def test_outcome_table_errors(rng):
         outcome_table(winning_panel(shares), y_true, y_pred, statistic="mean_share")
     with pytest.raises(ValueError, match="shares/winners"):
         outcome_table(shares[:4], y_true, y_pred)
+
+
+def test_panel_shares_takes_saliency_by_the_name_api_md_gives():
+    A = np.zeros((1, 3, 2, 2))
+    A[0, 0] = 1.0
+    A[0, 1] = 3.0
+    np.testing.assert_allclose(panel_shares(saliency=A), [[0.25, 0.75, 0.0]])

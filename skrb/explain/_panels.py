@@ -79,7 +79,7 @@ def _resolve_panels(A: np.ndarray, panels: Sequence[str] | None) -> tuple[str, .
 
 
 def panel_shares(
-    attributions: Any,
+    saliency: Any,
     *,
     layout: str | StampStacker | None = None,
     panels: Sequence[str] | None = None,
@@ -89,11 +89,11 @@ def panel_shares(
 
     Parameters
     ----------
-    attributions : array-like
-        Attributions (saliency, SHAP values, ...) either shaped like stamp sets,
-        ``(n_samples, 3, H, W)`` or flattened (as the explainers return them for a Pipeline;
-        panels a layout does not use are NaN), or shaped like stacked CNN images
-        ``(n_samples, H, W', C)`` when ``layout`` is given.
+    saliency : array-like
+        Attributions (gradient saliency, SmoothGrad, Integrated Gradients, SHAP values, ...)
+        either shaped like stamp sets, ``(n_samples, 3, H, W)`` or flattened (as the
+        explainers return them for a Pipeline; panels a layout does not use are NaN), or
+        shaped like stacked CNN images ``(n_samples, H, W', C)`` when ``layout`` is given.
     layout : str or StampStacker, optional
         The :class:`~skrb.preprocessing.StampStacker` layout (``"dia"``, ``"nodia"``,
         ``"channels"``) or stacker of stacked-image attributions.
@@ -138,7 +138,7 @@ def panel_shares(
     >>> panel_shares(A, return_panels=True)
     (array([[1., 0.]]), ('search', 'template'))
     """
-    A = _as_panels(attributions, layout)
+    A = _as_panels(saliency, layout)
     names = _resolve_panels(A, panels)
     idx = [PANELS.index(p) for p in names]
     chosen = np.abs(A[:, idx].astype(np.float64))
